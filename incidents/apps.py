@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class IncidentsConfig(AppConfig):
+    name = "incidents"
+    verbose_name = "Incidents"
+
+    def ready(self) -> None:
+        from incidents import roles
+
+        # Keep each role's group in step with the code after every migrate, so a
+        # fresh database (and every test database) has the roles ready.
+        post_migrate.connect(roles.roles_sync_after_migrate, sender=self)

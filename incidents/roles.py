@@ -1,0 +1,101 @@
+"""The roles people hold, as Django groups, and the permissions each one grants.
+
+The code is the source of truth: ``roles_sync`` makes every role's group carry exactly
+the permissions listed here, and runs after every ``migrate``. Admins assign people to
+roles by group membership; granting extra permissions to a person stays possible.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps as global_apps
+from django.contrib.auth import get_permission_codename, get_user_model
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.db.models import Q
+
+
+class Role:
+    """Group names, as admins see them."""
+
+    REQUESTER = "Requester"
+    AGENT = "Agent"
+    INCIDENT_MANAGER = "Incident manager"
+    MANAGER = "Manager"
+    ADMIN = "Admin"
+
+    ALL = (REQUESTER, AGENT, INCIDENT_MANAGER, MANAGER, ADMIN)
+
+
+_ORG_READ = ("incidents.view_team", "incidents.view_category", "incidents.view_service")
+_AGENT = ("incidents.use_agent_console", *_ORG_READ)
+
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    Role.REQUESTER: ("incidents.use_requester_portal",),
+    Role.AGENT: _AGENT,
+    Role.INCIDENT_MANAGER: (
+        *_AGENT,
+        "incidents.manage_major_incidents",
+        "incidents.view_sla_dashboards",
+    ),
+    Role.MANAGER: ("incidents.view_sla_dashboards", *_ORG_READ),
+}
+
+# Admins configure the product in the Django admin: every model permission of these
+# apps, and of users and groups, but none of the area permissions of the other roles.
+ADMIN_APPS = ("incidents", "kb", "reviews")
+
+
+def _permissions_for(names: tuple[str, ...]) -> list[Permission]:
+    wanted = {tuple(name.split(".", 1)) for name in names}
+    query = Q(pk__in=[])
+    for app_label, codename in wanted:
+        query |= Q(content_type__app_label=app_label, codename=codename)
+    found = list(Permission.objects.filter(query).select_related("content_type"))
+    missing = wanted - {(p.content_type.app_label, p.codename) for p in found}
+    if missing:
+        names_missing = ", ".join(sorted(".".join(m) for m in missing))
+        raise LookupError(f"Role permissions that do not exist: {names_missing}")
+    return found
+
+
+def _admin_permissions() -> list[Permission]:
+    models = [
+        m
+        for label in ADMIN_APPS
+        for m in global_apps.get_app_config(label).get_models()
+    ]
+    models += [get_user_model(), Group]
+    return _permissions_for(
+        tuple(
+            f"{model._meta.app_label}.{get_permission_codename(action, model._meta)}"
+            for model in models
+            for action in model._meta.default_permissions
+        )
+    )
+
+
+@transaction.atomic
+def roles_sync() -> dict[str, Group]:
+    """Create each role's group if missing and set its permissions to exactly those
+    above; return the groups by role name. Idempotent."""
+    groups = {}
+    for role in Role.ALL:
+        group, _ = Group.objects.get_or_create(name=role)
+        if role == Role.ADMIN:
+            group.permissions.set(_admin_permissions())
+        else:
+            group.permissions.set(_permissions_for(ROLE_PERMISSIONS[role]))
+        groups[role] = group
+    return groups
+
+
+def roles_sync_after_migrate(*, using: str, **kwargs: Any) -> None:
+    """post_migrate receiver. Permissions are created per app after that app's
+    migrations, and ours may run before another app's (kb, reviews), so create them
+    all first."""
+    for app_config in global_apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using)
+    roles_sync()

@@ -1,0 +1,22 @@
+"""URLs. ``/healthz`` and ``/readyz`` are answered by ``itsm.health``'s middleware."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from itsm import views
+
+admin.site.site_header = "ITSM administration"
+admin.site.site_title = "ITSM admin"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("incidents.urls")),
+    path("admin/", admin.site.urls),
+]

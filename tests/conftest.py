@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from incidents.roles import Role
+from tests.factories import make_user
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    return f"database: {engine}, broker: {settings.CELERY_BROKER_URL.split(':')[0]}"
+
+
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Skip PostgreSQL-only tests on other databases, saying why. CI runs on
+    PostgreSQL and fails the build if any test was skipped."""
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        return
+    skip = pytest.mark.skip(
+        reason="needs PostgreSQL: set DATABASE_URL=postgres://... (CI does)"
+    )
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def end_user(db: Any) -> Any:
+    return make_user(role=Role.REQUESTER, username="rita")
+
+
+@pytest.fixture
+def agent(db: Any) -> Any:
+    return make_user(role=Role.AGENT, username="alex")
+
+
+@pytest.fixture
+def incident_manager(db: Any) -> Any:
+    return make_user(role=Role.INCIDENT_MANAGER, username="imani")
+
+
+@pytest.fixture
+def manager(db: Any) -> Any:
+    return make_user(role=Role.MANAGER, username="morgan")
+
+
+@pytest.fixture
+def administrator(db: Any) -> Any:
+    """An admin by role (staff, in the Admin group), not a superuser."""
+    return make_user(role=Role.ADMIN, username="ada")

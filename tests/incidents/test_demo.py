@@ -1,0 +1,105 @@
+"""manage.py seed_demo: the demo organisation, loaded as often as you like."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from incidents.demo import DEMO_USERS
+from incidents.models import Category, Service, Team
+from incidents.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(*args: str) -> str:
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def snapshot() -> dict[str, object]:
+    User = get_user_model()
+    return {
+        "teams": sorted(
+            Team.objects.values_list(
+                "name", "tier", "next_tier__name", "lead__username"
+            )
+        ),
+        "categories": sorted(Category.objects.values_list("name", "team__name")),
+        "services": sorted(
+            Service.objects.values_list("name", "team__name", "is_public")
+        ),
+        "users": sorted(
+            User.objects.values_list("username", "groups__name", "is_staff")
+        ),
+        "members": sorted(
+            Team.members.through.objects.values_list("team__name", "user__username")
+        ),
+    }
+
+
+def test_seed_demo_is_idempotent() -> None:
+    first_output = seed()
+    first = snapshot()
+    password = first_output.strip().splitlines()[-1].rsplit(": ", 1)[1]
+    second_output = seed()
+    assert snapshot() == first
+    assert "keep their passwords" in second_output
+    # Existing users keep the password printed the first time.
+    for spec in DEMO_USERS:
+        assert (
+            get_user_model()
+            .objects.get(username=spec.username)
+            .check_password(password)
+        )
+
+
+def test_seed_demo_creates_one_user_per_role() -> None:
+    seed()
+    User = get_user_model()
+    for username, role in [
+        ("requester", Role.REQUESTER),
+        ("agent", Role.AGENT),
+        ("incident_manager", Role.INCIDENT_MANAGER),
+        ("manager", Role.MANAGER),
+        ("admin", Role.ADMIN),
+    ]:
+        user = User.objects.get(username=username)
+        assert list(user.groups.values_list("name", flat=True)) == [role]
+        assert user.is_staff == (role == Role.ADMIN)
+        assert not user.is_superuser
+
+
+def test_seed_demo_routes_the_four_categories_and_escalates_upwards() -> None:
+    seed()
+    assert set(Category.objects.values_list("name", flat=True)) == {
+        "Software",
+        "Hardware",
+        "Network",
+        "Security",
+    }
+    assert set(Team.objects.values_list("tier", flat=True)) == {1, 2, 3}
+    for team in Team.objects.exclude(next_tier=None).select_related("next_tier"):
+        assert team.next_tier.tier > team.tier
+    assert Service.objects.count() >= 3
+    assert get_user_model().objects.get(username="agent").teams.filter(tier=1).exists()
+
+
+def test_seed_demo_password_option_sets_every_demo_user() -> None:
+    seed()
+    output = seed("--password", "a-new-demo-password-42")
+    assert output.strip().endswith(": a-new-demo-password-42")
+    for spec in DEMO_USERS:
+        user = get_user_model().objects.get(username=spec.username)
+        assert user.check_password("a-new-demo-password-42")
+
+
+def test_seed_demo_rejects_a_weak_password_and_writes_nothing() -> None:
+    with pytest.raises(CommandError, match="Password rejected"):
+        seed("--password", "123")
+    assert not Team.objects.exists()
+    assert not get_user_model().objects.exists()

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from tests.factories import make_category, make_service, make_team, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def _teams_with_members(count: int) -> None:
+    for _ in range(count):
+        team = make_team()
+        make_category(team=team)
+        team.members.add(make_user(), make_user())
+
+
+@pytest.mark.parametrize("teams", [2, 12])
+def test_dashboards_cost_constant_queries(
+    manager: Any, client: Client, django_assert_num_queries: Any, teams: int
+) -> None:
+    _teams_with_members(teams)
+    client.force_login(manager)
+    # session, user, user and group permissions, teams, categories, members
+    with django_assert_num_queries(7):
+        response = client.get("/dashboards/")
+    assert response.status_code == 200
+    assert response.content.count(b"<tr>") == teams + 1
+
+
+def test_console_lists_only_the_agents_teams(agent: Any, client: Client) -> None:
+    mine = make_team(name="Service Desk")
+    mine.members.add(agent)
+    make_team(name="Elsewhere")
+    client.force_login(agent)
+    response = client.get("/console/")
+    assert b"Service Desk" in response.content
+    assert b"Elsewhere" not in response.content
+
+
+def test_portal_lists_public_services_only(end_user: Any, client: Client) -> None:
+    make_service(name="Email", is_public=True)
+    make_service(name="Backup robot", is_public=False)
+    client.force_login(end_user)
+    response = client.get("/portal/")
+    assert b"Email" in response.content
+    assert b"Backup robot" not in response.content
+
+
+def test_user_text_is_escaped(end_user: Any, client: Client) -> None:
+    make_service(name="<script>alert(1)</script>")
+    client.force_login(end_user)
+    response = client.get("/portal/")
+    assert b"<script>alert(1)</script>" not in response.content
+    assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in response.content
