@@ -1,8 +1,39 @@
+"""The admin: configuration is edited here; incidents and their logs are shown
+read-only, because every change to an incident goes through the services (and the
+timeline is append-only)."""
+
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
 
-from incidents.models import Category, Service, Team
+from django.contrib import admin
+from django.http import HttpRequest
+
+from incidents.models import (
+    Category,
+    Incident,
+    IncidentEvent,
+    IncidentNote,
+    LifecyclePolicy,
+    PriorityMatrixCell,
+    Problem,
+    Service,
+    StakeholderUpdate,
+    Team,
+)
+
+
+class ReadOnlyMixin:
+    """Viewable by those with the view permission; nobody adds, edits or deletes."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class CategoryInline(admin.TabularInline):
@@ -35,3 +66,107 @@ class ServiceAdmin(admin.ModelAdmin):
     list_filter = ["is_public", "team"]
     list_select_related = ["team"]
     search_fields = ["name", "description"]
+
+
+@admin.register(PriorityMatrixCell)
+class PriorityMatrixCellAdmin(admin.ModelAdmin):
+    """The nine cells are fixed; only their priority is edited, right in the list."""
+
+    list_display = ["impact", "urgency", "priority"]
+    list_editable = ["priority"]
+    readonly_fields = ["impact", "urgency"]
+    list_display_links = None
+    ordering = ["impact", "urgency"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(LifecyclePolicy)
+class LifecyclePolicyAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "confirmation_grace"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not LifecyclePolicy.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Problem)
+class ProblemAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "is_known_error", "created_at", "resolved_at"]
+    list_filter = ["is_known_error"]
+    search_fields = ["title", "description", "root_cause", "workaround"]
+
+
+class EventInline(ReadOnlyMixin, admin.TabularInline):
+    model = IncidentEvent
+    fields = ["at", "kind", "actor", "data"]
+    readonly_fields = fields
+    extra = 0
+
+
+class NoteInline(ReadOnlyMixin, admin.TabularInline):
+    model = IncidentNote
+    fields = ["created_at", "kind", "author", "body"]
+    readonly_fields = fields
+    extra = 0
+
+
+class UpdateInline(ReadOnlyMixin, admin.TabularInline):
+    model = StakeholderUpdate
+    fields = ["created_at", "is_public", "author", "body"]
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Incident)
+class IncidentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = [
+        "number",
+        "title",
+        "status",
+        "priority",
+        "category",
+        "team",
+        "assignee",
+        "source",
+        "logged_at",
+    ]
+    list_filter = ["status", "priority", "source", "category", "team", "known_error"]
+    list_select_related = ["category", "team", "assignee"]
+    search_fields = ["title", "description"]
+    date_hierarchy = "logged_at"
+    inlines = [NoteInline, UpdateInline, EventInline]
+
+    @admin.display(description="number", ordering="id")
+    def number(self, incident: Incident) -> str:
+        return incident.number
+
+
+@admin.register(IncidentEvent)
+class IncidentEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["at", "incident", "kind", "actor"]
+    list_filter = ["kind"]
+    list_select_related = ["incident", "actor"]
+    search_fields = ["incident__title"]
+
+
+@admin.register(IncidentNote)
+class IncidentNoteAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["created_at", "incident", "kind", "author"]
+    list_filter = ["kind"]
+    list_select_related = ["incident", "author"]
+    search_fields = ["body"]
+
+
+@admin.register(StakeholderUpdate)
+class StakeholderUpdateAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["created_at", "incident", "is_public", "author"]
+    list_filter = ["is_public"]
+    list_select_related = ["incident", "author"]
+    search_fields = ["body"]

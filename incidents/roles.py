@@ -30,7 +30,20 @@ class Role:
 
 
 _ORG_READ = ("incidents.view_team", "incidents.view_category", "incidents.view_service")
-_AGENT = ("incidents.use_agent_console", *_ORG_READ)
+_INCIDENT_READ = ("incidents.view_incident", "incidents.view_problem")
+_AGENT = (
+    "incidents.use_agent_console",
+    *_ORG_READ,
+    *_INCIDENT_READ,
+    "incidents.add_incident",
+    "incidents.change_incident",
+    "incidents.triage_incident",
+    "incidents.work_incident",
+    "incidents.cancel_incident",
+    "incidents.merge_incident",
+    "incidents.add_problem",
+    "incidents.change_problem",
+)
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.REQUESTER: ("incidents.use_requester_portal",),
@@ -39,8 +52,10 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         *_AGENT,
         "incidents.manage_major_incidents",
         "incidents.view_sla_dashboards",
+        "incidents.confirm_for_requester",
+        "incidents.correct_incident_timestamps",
     ),
-    Role.MANAGER: ("incidents.view_sla_dashboards", *_ORG_READ),
+    Role.MANAGER: ("incidents.view_sla_dashboards", *_ORG_READ, *_INCIDENT_READ),
 }
 
 # Admins configure the product in the Django admin: every model permission of these

@@ -1,11 +1,43 @@
-"""Reads of the organisation for pages and dashboards."""
+"""Reads for pages, dashboards and the API. ``incidents_visible_to`` is the one
+authorisation rule for reading incidents: every list, detail, search and export
+starts from it."""
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
-from incidents.models import Service, Team
+from incidents.models import Incident, Service, Team
+
+# Roles that read every incident: agents, incident managers, managers.
+READ_ALL_PERMISSION = "incidents.view_incident"
+
+
+def incidents_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Incident]:
+    """Staff who may view incidents see all of them; a requester sees only their
+    own; anyone else sees none."""
+    if not user.is_authenticated or not user.is_active:
+        return Incident.objects.none()
+    if user.has_perm(READ_ALL_PERMISSION):
+        return Incident.objects.all()
+    return Incident.objects.filter(requester=user)
+
+
+def incident_list(
+    *, user: AbstractBaseUser | AnonymousUser, filters: dict[str, Any] | None = None
+) -> QuerySet[Incident]:
+    """The incidents ``user`` may see, newest first, with what a list row shows
+    (category, team, assignee, requester, services) loaded in a fixed number of
+    queries. ``filters`` are field lookups (``status``, ``priority``, ``team``...)."""
+    return (
+        incidents_visible_to(user)
+        .filter(**(filters or {}))
+        .select_related("category", "team", "assignee", "requester")
+        .prefetch_related("services")
+        .order_by("-id")
+    )
 
 
 def team_list(*, member: AbstractBaseUser | None = None) -> QuerySet[Team]:

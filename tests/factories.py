@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from incidents.models import Category, Service, Team
+from incidents.models import Category, Incident, Service, Team
 from incidents.roles import Role
 
 PASSWORD = "a-long-test-password-0"
@@ -42,3 +42,16 @@ def make_category(**overrides: Any) -> Category:
 def make_service(**overrides: Any) -> Service:
     fields = {"name": f"Service {next(_seq)}", **overrides}
     return Service.objects.create(**fields)
+
+
+def make_incident(**overrides: Any) -> Incident:
+    """A new incident logged by the system through the service, as an alert would."""
+    from incidents.services import incident_log
+
+    fields: dict[str, Any] = {
+        "by": None,
+        "title": f"Incident {next(_seq)}",
+        "source": Incident.Source.AGENT,
+        **overrides,
+    }
+    return incident_log(**fields)

@@ -1,0 +1,32 @@
+"""The incidents app's models, one module per concern, all importable from here."""
+
+from incidents.models.incident import Incident, LifecyclePolicy, Problem
+from incidents.models.organisation import Area, Category, Service, Team
+from incidents.models.priority import (
+    DEFAULT_MATRIX,
+    Impact,
+    Priority,
+    PriorityMatrixCell,
+    Urgency,
+    priority_for,
+)
+from incidents.models.timeline import IncidentEvent, IncidentNote, StakeholderUpdate
+
+__all__ = [
+    "DEFAULT_MATRIX",
+    "Area",
+    "Category",
+    "Impact",
+    "Incident",
+    "IncidentEvent",
+    "IncidentNote",
+    "LifecyclePolicy",
+    "Priority",
+    "PriorityMatrixCell",
+    "Problem",
+    "Service",
+    "StakeholderUpdate",
+    "Team",
+    "Urgency",
+    "priority_for",
+]

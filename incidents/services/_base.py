@@ -1,0 +1,243 @@
+"""What every incident service shares: locking, saving, the timeline, transitions.
+
+Each public service is one transaction that (1) locks the incident row, refusing a
+caller whose copy is out of date, (2) checks the caller's permission and the
+lifecycle, (3) writes the incident, and (4) appends to the timeline. ``by=None`` means
+the system itself (an alert, a scheduled job).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError, models, transaction
+from django.utils import timezone
+from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
+
+from incidents.exceptions import IncidentConflict
+from incidents.models import Incident, IncidentEvent, priority_for
+
+User = AbstractBaseUser
+T = TypeVar("T")
+
+# How each transition reads in a sentence: "Cannot <verb> INC-000001: ..."
+TRANSITION_VERBS = {
+    "triage": "triage",
+    "start_work": "start work on",
+    "wait_for_requester": "wait for the requester on",
+    "resume": "resume",
+    "resolve": "resolve",
+    "confirm": "confirm",
+    "close": "close",
+    "reopen": "reopen",
+    "cancel": "cancel",
+    "merge": "merge",
+}
+
+# Relations are checked by the services themselves (and by the database), so
+# validation skips them instead of spending one query each; the status field is
+# protected and only the lifecycle moves it.
+_NOT_VALIDATED = [
+    "status",
+    "category",
+    "team",
+    "assignee",
+    "requester",
+    "problem",
+    "merged_into",
+    "follows_up",
+]
+
+
+def now_or(now: datetime | None) -> datetime:
+    return now or timezone.now()
+
+
+def require_perm(by: User | None, permission: str, action: str) -> None:
+    if by is not None and not by.has_perm(permission):
+        raise PermissionDenied(f"You may not {action}.")
+
+
+def lock(incident: Incident, *, expected_version: int | None = None) -> None:
+    """Lock the incident's row until the transaction ends, and refuse to go on from
+    a copy that is out of date: another writer got there first."""
+    current = (
+        Incident.objects.select_for_update()
+        .filter(pk=incident.pk)
+        .values_list("version", flat=True)
+        .get()
+    )
+    if current != incident.version or (
+        expected_version is not None and expected_version != current
+    ):
+        raise IncidentConflict(
+            f"{incident.number} was changed by someone else meanwhile; reload it "
+            "and try again.",
+            code="stale",
+        )
+
+
+def refuse_if_final(incident: Incident, action: str) -> None:
+    if incident.status in Incident.FINAL_STATUSES:
+        raise IncidentConflict(
+            f"Cannot {action} {incident.number}: it is "
+            f"{incident.get_status_display().lower()}, which is final.",
+            code="final",
+        )
+
+
+def save(incident: Incident) -> None:
+    """Validate and save, bumping the version."""
+    incident.full_clean(
+        exclude=_NOT_VALIDATED, validate_unique=False, validate_constraints=False
+    )
+    incident.version += 1
+    try:
+        incident.save()
+    except ConcurrentTransition as exc:
+        raise IncidentConflict(
+            f"{incident.number} changed state meanwhile; reload it and try again.",
+            code="stale",
+        ) from exc
+
+
+def record(
+    incident: Incident,
+    kind: IncidentEvent.Kind,
+    *,
+    by: User | None,
+    at: datetime,
+    **data: Any,
+) -> IncidentEvent:
+    """Append one entry to the incident's timeline."""
+    return IncidentEvent.objects.create(
+        incident=incident, kind=kind, actor=by, at=at, data=data
+    )
+
+
+def _display(value: Any) -> Any:
+    """How a field value is kept in the timeline: JSON-safe and readable."""
+    if isinstance(value, models.Model):
+        return {"id": value.pk, "name": str(value)}
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def set_fields(
+    incident: Incident, *, by: User | None, at: datetime, **values: Any
+) -> list[str]:
+    """Set fields on the incident and record each real change in the timeline;
+    recompute the priority when impact or urgency changed. Returns the changed
+    field names."""
+    changed = []
+    for name, new in values.items():
+        field = incident._meta.get_field(name)
+        old = getattr(incident, name)
+        if old == new:
+            continue
+        setattr(incident, name, new)
+        changed.append(name)
+        record(
+            incident,
+            IncidentEvent.Kind.FIELD_CHANGED,
+            by=by,
+            at=at,
+            field=field.name,
+            old=_display(old),
+            new=_display(new),
+        )
+    if {"impact", "urgency"} & set(changed):
+        priority = (
+            priority_for(incident.impact, incident.urgency)
+            if incident.impact and incident.urgency
+            else None
+        )
+        if priority != incident.priority:
+            record(
+                incident,
+                IncidentEvent.Kind.FIELD_CHANGED,
+                by=by,
+                at=at,
+                field="priority",
+                old=incident.priority,
+                new=priority,
+            )
+            incident.priority = priority
+    return changed
+
+
+def require_transition(
+    incident: Incident, name: str, *, by: User | None
+) -> Callable[..., Any]:
+    """Refuse now, before any input is looked at, unless the lifecycle allows
+    transition ``name`` from the incident's state (``IncidentConflict``) and the
+    caller may run it (``PermissionDenied``). Returns the bound transition."""
+    method = getattr(incident, name)
+    verb = TRANSITION_VERBS[name]
+    if not can_proceed(method, check_conditions=False):
+        raise IncidentConflict(
+            f"Cannot {verb} {incident.number}: it is "
+            f"{incident.get_status_display().lower()}.",
+            code="invalid_transition",
+        )
+    if by is not None:
+        rule = method._django_fsm.get_transition(incident.status)
+        if not rule.has_perm(incident, by):
+            raise PermissionDenied(f"You may not {verb} this incident.")
+    return method
+
+
+def transition(
+    incident: Incident, name: str, *, by: User | None, at: datetime, **kwargs: Any
+) -> IncidentEvent:
+    """Run lifecycle transition ``name``, save, and record it. Raises
+    ``IncidentConflict`` if the state does not allow it, ``PermissionDenied`` if the
+    caller may not, and ``IncidentConflict`` if a guard still fails (the services
+    check their guards first, with field errors, so that is a bug guard)."""
+    method = require_transition(incident, name, by=by)
+    verb = TRANSITION_VERBS[name]
+    source = incident.status
+    try:
+        method(at=at, **kwargs)
+    except TransitionNotAllowed as exc:  # a guard (condition) failed
+        raise IncidentConflict(
+            f"Cannot {verb} {incident.number}: its preconditions are not met.",
+            code="invalid_transition",
+        ) from exc
+    save(incident)
+    return record(
+        incident,
+        IncidentEvent.Kind.TRANSITION,
+        by=by,
+        at=at,
+        transition=name,
+        source=source,
+        target=incident.status,
+    )
+
+
+def incident_service(func: Callable[..., T]) -> Callable[..., T]:
+    """Run a service in one transaction. If it fails, the caller's incident objects
+    are reloaded, so nothing half-applied in memory outlives the rollback."""
+
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> T:
+        try:
+            with transaction.atomic():
+                return func(*args, **kwargs)
+        except Exception:
+            for name in ("incident", "into"):
+                obj = kwargs.get(name)
+                if isinstance(obj, Incident) and obj.pk is not None:
+                    with contextlib.suppress(DatabaseError, Incident.DoesNotExist):
+                        obj.refresh_from_db()
+            raise
+
+    return run

@@ -1,0 +1,197 @@
+"""Logging an incident, editing what it is, and correcting its milestones."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from incidents.models import Category, Incident, IncidentEvent, Service, priority_for
+from incidents.services._base import (
+    User,
+    incident_service,
+    lock,
+    now_or,
+    record,
+    refuse_if_final,
+    require_perm,
+    save,
+    set_fields,
+)
+
+
+def _check_may_log(by: User | None, *, source: str, requester: User | None) -> None:
+    if by is None or by.has_perm("incidents.add_incident"):
+        return  # the system (alerts) and agents log anything
+    is_own_report = requester is not None and requester.pk == by.pk
+    if by.has_perm("incidents.use_requester_portal") and is_own_report:
+        if source == Incident.Source.PORTAL:
+            return
+    raise PermissionDenied("You may not log this incident.")
+
+
+@incident_service
+def incident_log(
+    *,
+    by: User | None,
+    title: str,
+    source: str,
+    description: str = "",
+    requester: User | None = None,
+    category: Category | None = None,
+    services: Iterable[Service] = (),
+    impact: str = "",
+    urgency: str = "",
+    detected_at: datetime | None = None,
+    now: datetime | None = None,
+) -> Incident:
+    """Log a new incident. The category routes it to its team; impact and urgency,
+    when both known, give its priority. Agents and the system log any incident;
+    a requester logs only their own, through the portal. Detection cannot lie in
+    the future or after logging."""
+    _check_may_log(by, source=source, requester=requester)
+    at = now_or(now)
+    detected_at = detected_at or at
+    if detected_at > at:
+        raise ValidationError({"detected_at": "Detection cannot be in the future."})
+    incident = Incident(
+        title=title.strip(),
+        description=description,
+        source=source,
+        requester=requester,
+        impact=impact,
+        urgency=urgency,
+        priority=priority_for(impact, urgency) if impact and urgency else None,
+        detected_at=detected_at,
+        logged_at=at,
+    )
+    if category is not None:
+        incident.category = category
+        incident.team = category.team
+        incident.tier = category.team.tier
+    save(incident)
+    incident.services.set(services)
+    record(
+        incident,
+        IncidentEvent.Kind.LOGGED,
+        by=by,
+        at=at,
+        source=source,
+        priority=incident.priority,
+        team=incident.team_id,
+    )
+    return incident
+
+
+@incident_service
+def incident_update(
+    *,
+    incident: Incident,
+    by: User | None,
+    expected_version: int | None = None,
+    title: str | None = None,
+    description: str | None = None,
+    category: Category | None = None,
+    impact: str | None = None,
+    urgency: str | None = None,
+    services: Iterable[Service] | None = None,
+    now: datetime | None = None,
+) -> Incident:
+    """Edit what the incident is; ``None`` leaves a field as it is. Every change is
+    on the timeline, and impact or urgency changes recompute the priority. Before
+    triage a new category also routes the incident to that category's team."""
+    require_perm(by, "incidents.change_incident", "edit this incident")
+    lock(incident, expected_version=expected_version)
+    refuse_if_final(incident, "edit")
+    at = now_or(now)
+    values = {
+        "title": title.strip() if title is not None else None,
+        "description": description,
+        "category": category,
+        "impact": impact,
+        "urgency": urgency,
+    }
+    changed = set_fields(
+        incident, by=by, at=at, **{k: v for k, v in values.items() if v is not None}
+    )
+    if "category" in changed and incident.status == Incident.Status.NEW:
+        set_fields(incident, by=by, at=at, team=category.team, tier=category.team.tier)
+    if services is not None:
+        before = set(incident.services.values_list("pk", flat=True))
+        after = {service.pk for service in services}
+        if before != after:
+            incident.services.set(after)
+            record(
+                incident,
+                IncidentEvent.Kind.FIELD_CHANGED,
+                by=by,
+                at=at,
+                field="services",
+                old=sorted(before),
+                new=sorted(after),
+            )
+            changed.append("services")
+    if changed:
+        save(incident)
+    return incident
+
+
+# Milestones in the order they happen; a correction must keep that order.
+MILESTONES = ("detected_at", "logged_at", "acknowledged_at", "resolved_at", "closed_at")
+
+
+@incident_service
+def incident_correct_timestamp(
+    *,
+    incident: Incident,
+    by: User | None,
+    field: str,
+    value: datetime,
+    reason: str,
+    now: datetime | None = None,
+) -> Incident:
+    """Correct a milestone (say, an incident logged an hour after it was detected),
+    with a reason kept on the timeline beside the old value, so metrics stay honest
+    and the correction stays visible."""
+    require_perm(
+        by,
+        "incidents.correct_incident_timestamps",
+        "correct this incident's timestamps",
+    )
+    lock(incident)
+    at = now_or(now)
+    if field not in MILESTONES:
+        raise ValidationError({"field": f"{field!r} is not a milestone."})
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the timestamp is corrected."})
+    if getattr(incident, field) is None:
+        raise ValidationError({field: "This milestone has not happened yet."})
+    if value > at:
+        raise ValidationError({field: "A milestone cannot be in the future."})
+    index = MILESTONES.index(field)
+    earlier = [getattr(incident, f) for f in MILESTONES[:index] if getattr(incident, f)]
+    later = [
+        getattr(incident, f) for f in MILESTONES[index + 1 :] if getattr(incident, f)
+    ]
+    if any(value < t for t in earlier) or any(value > t for t in later):
+        raise ValidationError(
+            {
+                field: "Milestones must stay in order: detected, logged, acknowledged, "
+                "resolved, closed."
+            }
+        )
+    old = getattr(incident, field)
+    setattr(incident, field, value)
+    save(incident)
+    record(
+        incident,
+        IncidentEvent.Kind.TIMESTAMP_CORRECTED,
+        by=by,
+        at=at,
+        field=field,
+        old=old.isoformat(),
+        new=value.isoformat(),
+        reason=reason.strip(),
+    )
+    return incident

@@ -1,0 +1,151 @@
+"""Who works an incident: assignment, escalation, and the link to a problem."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+
+from incidents.exceptions import IncidentConflict
+from incidents.models import Incident, IncidentEvent, Problem, Team
+from incidents.services._base import (
+    User,
+    incident_service,
+    lock,
+    now_or,
+    record,
+    refuse_if_final,
+    require_perm,
+    save,
+    set_fields,
+)
+
+
+def _refuse_unless_open(incident: Incident, action: str) -> None:
+    refuse_if_final(incident, action)
+    if incident.status not in Incident.OPEN_STATUSES:
+        raise IncidentConflict(
+            f"Cannot {action} {incident.number}: it is "
+            f"{incident.get_status_display().lower()}.",
+            code="invalid_transition",
+        )
+
+
+@incident_service
+def incident_assign(
+    *,
+    incident: Incident,
+    by: User | None,
+    assignee: User | None,
+    team: Team | None = None,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Incident:
+    """Give an open incident to a team (default: its current one) and an agent of
+    that team, or to nobody in it (``assignee=None``)."""
+    require_perm(by, "incidents.work_incident", "assign this incident")
+    lock(incident, expected_version=expected_version)
+    _refuse_unless_open(incident, "assign")
+    at = now_or(now)
+    team = team or incident.team
+    if team is None:
+        raise ValidationError({"team": "Choose a team first."})
+    if assignee is not None and not team.members.filter(pk=assignee.pk).exists():
+        raise ValidationError({"assignee": f"{assignee} is not in {team.name}."})
+    changed = set_fields(
+        incident, by=by, at=at, team=team, tier=team.tier, assignee=assignee
+    )
+    if changed:
+        save(incident)
+        record(
+            incident,
+            IncidentEvent.Kind.ASSIGNED,
+            by=by,
+            at=at,
+            team=team.pk,
+            assignee=assignee.pk if assignee else None,
+        )
+    return incident
+
+
+@incident_service
+def incident_escalate(
+    *,
+    incident: Incident,
+    by: User | None,
+    reason: str,
+    to_team: Team | None = None,
+    now: datetime | None = None,
+) -> Incident:
+    """Hand an open incident up to a team of a higher tier: the given one, or the
+    current team's next tier. It arrives unassigned, for that team to take."""
+    require_perm(by, "incidents.work_incident", "escalate this incident")
+    lock(incident)
+    _refuse_unless_open(incident, "escalate")
+    at = now_or(now)
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the incident is escalated."})
+    current = incident.team
+    target = to_team or (current.next_tier if current else None)
+    if target is None:
+        raise ValidationError(
+            {
+                "to_team": f"{current.name if current else 'No team'} has no next tier "
+                "to escalate to."
+            }
+        )
+    if target.tier <= incident.tier:
+        raise ValidationError(
+            {
+                "to_team": f"{target.name} is tier {target.tier}; escalation goes to a "
+                f"higher tier than {incident.tier}."
+            }
+        )
+    from_tier = incident.tier
+    set_fields(incident, by=by, at=at, team=target, tier=target.tier, assignee=None)
+    save(incident)
+    record(
+        incident,
+        IncidentEvent.Kind.ESCALATED,
+        by=by,
+        at=at,
+        from_team=current.pk if current else None,
+        to_team=target.pk,
+        from_tier=from_tier,
+        to_tier=target.tier,
+        reason=reason.strip(),
+    )
+    return incident
+
+
+@incident_service
+def incident_link_problem(
+    *,
+    incident: Incident,
+    by: User | None,
+    problem: Problem,
+    now: datetime | None = None,
+) -> Incident:
+    """Link the incident to the problem behind it; a known-error problem marks the
+    incident as a known error."""
+    require_perm(by, "incidents.work_incident", "link this incident to a problem")
+    lock(incident)
+    refuse_if_final(incident, "link")
+    at = now_or(now)
+    changed = set_fields(
+        incident,
+        by=by,
+        at=at,
+        problem=problem,
+        known_error=incident.known_error or problem.is_known_error,
+    )
+    if changed:
+        save(incident)
+        record(
+            incident,
+            IncidentEvent.Kind.PROBLEM_LINKED,
+            by=by,
+            at=at,
+            problem=problem.pk,
+        )
+    return incident
