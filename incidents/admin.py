@@ -6,14 +6,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from incidents.models import (
+    Alert,
+    AlertDelivery,
+    ApiToken,
     Category,
     Incident,
     IncidentEvent,
     IncidentNote,
+    Integration,
     LifecyclePolicy,
     PriorityMatrixCell,
     Problem,
@@ -21,6 +25,7 @@ from incidents.models import (
     StakeholderUpdate,
     Team,
 )
+from incidents.models.alerts import token_generate, token_hash
 
 
 class ReadOnlyMixin:
@@ -124,6 +129,21 @@ class UpdateInline(ReadOnlyMixin, admin.TabularInline):
     extra = 0
 
 
+class AlertInline(ReadOnlyMixin, admin.TabularInline):
+    model = Alert
+    fields = [
+        "integration",
+        "dedup_key",
+        "status",
+        "occurrences",
+        "first_seen_at",
+        "last_seen_at",
+        "recovered_at",
+    ]
+    readonly_fields = fields
+    extra = 0
+
+
 @admin.register(Incident)
 class IncidentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = [
@@ -141,7 +161,7 @@ class IncidentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_select_related = ["category", "team", "assignee"]
     search_fields = ["title", "description"]
     date_hierarchy = "logged_at"
-    inlines = [NoteInline, UpdateInline, EventInline]
+    inlines = [NoteInline, UpdateInline, AlertInline, EventInline]
 
     @admin.display(description="number", ordering="id")
     def number(self, incident: Incident) -> str:
@@ -170,3 +190,72 @@ class StakeholderUpdateAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ["is_public"]
     list_select_related = ["incident", "author"]
     search_fields = ["body"]
+
+
+@admin.register(Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    """Adding an integration shows its new token once; only the hash is kept."""
+
+    list_display = [
+        "name",
+        "kind",
+        "is_active",
+        "default_category",
+        "resolve_on_recovery",
+    ]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name"]
+    readonly_fields = ["token_hint", "created_at"]
+
+    def save_model(
+        self, request: HttpRequest, obj: Integration, form: Any, change: bool
+    ) -> None:
+        if not change:
+            token = token_generate()
+            obj.token_hash, obj.token_hint = token_hash(token), token[-4:]
+            messages.warning(request, f"Token for {obj.name} (shown only now): {token}")
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = [
+        "dedup_key",
+        "integration",
+        "incident",
+        "status",
+        "is_open",
+        "occurrences",
+        "last_seen_at",
+    ]
+    list_filter = ["integration", "status", "is_open"]
+    list_select_related = ["integration", "incident"]
+    search_fields = ["dedup_key", "title"]
+
+
+@admin.register(AlertDelivery)
+class AlertDeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The alert inspector: every request as received, and what became of each
+    alert in it (which rule matched, which incident)."""
+
+    list_display = ["received_at", "integration", "outcome_summary"]
+    list_filter = ["integration"]
+    list_select_related = ["integration"]
+    date_hierarchy = "received_at"
+
+    @admin.display(description="outcomes")
+    def outcome_summary(self, delivery: AlertDelivery) -> str:
+        return "; ".join(o["rule"] for o in delivery.outcomes)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Tokens are made with ``manage.py create_api_token``; here they are seen and
+    revoked."""
+
+    list_display = ["user", "name", "token_hint", "created_at", "last_used_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "name"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("incidents.delete_apitoken")

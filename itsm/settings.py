@@ -69,6 +69,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "incidents",
     "kb",
     "reviews",
@@ -192,7 +195,47 @@ CELERY_BEAT_SCHEDULE = {
         "task": "itsm.tasks.worker_heartbeat_record",
         "schedule": 30.0,
     },
+    "alert-delivery-prune": {
+        "task": "incidents.tasks.alert_delivery_prune_task",
+        "schedule": 60 * 60.0,
+    },
 }
+
+# ---------------------------------------------------------------- API
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "incidents.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["incidents.api.parsers.BoundedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "itsm.api.NewestFirstCursorPagination",
+    "EXCEPTION_HANDLER": "itsm.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ITSM incident management API",
+    "DESCRIPTION": "Alert intake for monitoring tools, and incidents for scripts.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the installed sidecar package: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.models.Incident.Status",
+        "AlertStatusEnum": ["firing", "resolved"],
+        "NoteKindEnum": "incidents.models.IncidentNote.Kind",
+        "LevelEnum": "incidents.models.Urgency",
+    },
+}
+# Alert payloads above this are answered 413 without being read further.
+API_MAX_BODY_BYTES = 1024 * 1024
+# Raw alert deliveries (the alert inspector) are kept this long.
+ALERT_DELIVERY_RETENTION_DAYS = envint("ALERT_DELIVERY_RETENTION_DAYS", 30)
 
 # ---------------------------------------------------------------- auth
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,5 +1,6 @@
 """The incidents app's models, one module per concern, all importable from here."""
 
+from incidents.models.alerts import Alert, AlertDelivery, ApiToken, Integration
 from incidents.models.incident import Incident, LifecyclePolicy, Problem
 from incidents.models.organisation import Area, Category, Service, Team
 from incidents.models.priority import (
@@ -14,6 +15,10 @@ from incidents.models.timeline import IncidentEvent, IncidentNote, StakeholderUp
 
 __all__ = [
     "DEFAULT_MATRIX",
+    "Alert",
+    "AlertDelivery",
+    "ApiToken",
+    "Integration",
     "Area",
     "Category",
     "Impact",

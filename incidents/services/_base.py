@@ -195,7 +195,13 @@ def require_transition(
 
 
 def transition(
-    incident: Incident, name: str, *, by: User | None, at: datetime, **kwargs: Any
+    incident: Incident,
+    name: str,
+    *,
+    by: User | None,
+    at: datetime,
+    details: dict[str, Any] | None = None,
+    **kwargs: Any,
 ) -> IncidentEvent:
     """Run lifecycle transition ``name``, save, and record it. Raises
     ``IncidentConflict`` if the state does not allow it, ``PermissionDenied`` if the
@@ -212,6 +218,8 @@ def transition(
             code="invalid_transition",
         ) from exc
     save(incident)
+    if incident.status in Incident.FINAL_STATUSES:
+        _settle_alerts(incident)
     return record(
         incident,
         IncidentEvent.Kind.TRANSITION,
@@ -220,7 +228,20 @@ def transition(
         transition=name,
         source=source,
         target=incident.status,
+        **(details or {}),
     )
+
+
+def _settle_alerts(incident: Incident) -> None:
+    """An incident that ended frees its alerts' keys, so the next firing opens a new
+    incident; a merged duplicate hands its alerts to the incident it merged into."""
+    from incidents.models import Alert
+
+    open_alerts = Alert.objects.filter(incident=incident, is_open=True)
+    if incident.status == Incident.Status.MERGED:
+        open_alerts.update(incident=incident.merged_into_id)
+    else:
+        open_alerts.update(is_open=False)
 
 
 def incident_service(func: Callable[..., T]) -> Callable[..., T]:

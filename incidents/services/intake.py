@@ -44,6 +44,7 @@ def incident_log(
     impact: str = "",
     urgency: str = "",
     detected_at: datetime | None = None,
+    follows_up: Incident | None = None,
     now: datetime | None = None,
 ) -> Incident:
     """Log a new incident. The category routes it to its team; impact and urgency,
@@ -65,6 +66,7 @@ def incident_log(
         priority=priority_for(impact, urgency) if impact and urgency else None,
         detected_at=detected_at,
         logged_at=at,
+        follows_up=follows_up,
     )
     if category is not None:
         incident.category = category

@@ -182,20 +182,21 @@ def incident_confirm(
 
 @incident_service
 def incident_reopen(
-    *, incident: Incident, by: User, reason: str, now: datetime | None = None
+    *, incident: Incident, by: User | None, reason: str, now: datetime | None = None
 ) -> Incident:
-    """Still broken: back to investigating, with the reason in the conversation (a
-    reply from the requester, a work note from an agent). The time already used
-    counts on."""
+    """Still broken: back to investigating. The reason is on the timeline, and in
+    the conversation too (a reply from the requester, a work note from an agent).
+    The time already used counts on."""
     lock(incident)
     require_transition(incident, "reopen", by=by)
     at = now_or(now)
     if not reason.strip():
         raise ValidationError({"reason": "Say what is still wrong."})
-    transition(incident, "reopen", by=by, at=at)
-    is_requester = by.pk == incident.requester_id
-    kind = IncidentNote.Kind.REPLY if is_requester else IncidentNote.Kind.WORK_NOTE
-    add_note(incident, by=by, at=at, kind=kind, body=reason)
+    transition(incident, "reopen", by=by, at=at, details={"reason": reason.strip()})
+    if by is not None:
+        is_requester = by.pk == incident.requester_id
+        kind = IncidentNote.Kind.REPLY if is_requester else IncidentNote.Kind.WORK_NOTE
+        add_note(incident, by=by, at=at, kind=kind, body=reason)
     return incident
 
 

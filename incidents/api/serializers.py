@@ -1,0 +1,121 @@
+"""What the incidents API returns. Inputs are declared next to their views."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from incidents.models import Incident, IncidentEvent, IncidentNote, StakeholderUpdate
+
+
+class RefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class PersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField(source="get_full_name")
+
+
+def _number(incident_id: int | None) -> str | None:
+    return f"INC-{incident_id:06d}" if incident_id else None
+
+
+class IncidentOutputSerializer(serializers.ModelSerializer):
+    number = serializers.CharField(read_only=True)
+    phase = serializers.SerializerMethodField()
+    priority = serializers.SerializerMethodField()
+    category = RefSerializer(allow_null=True)
+    team = RefSerializer(allow_null=True)
+    assignee = PersonSerializer(allow_null=True)
+    requester = PersonSerializer(allow_null=True)
+    services = RefSerializer(many=True)
+    merged_into = serializers.SerializerMethodField()
+    follows_up = serializers.SerializerMethodField()
+    problem = serializers.SerializerMethodField()
+    allowed_transitions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Incident
+        fields = [
+            "number",
+            "title",
+            "description",
+            "status",
+            "phase",
+            "priority",
+            "impact",
+            "urgency",
+            "source",
+            "category",
+            "services",
+            "requester",
+            "team",
+            "assignee",
+            "tier",
+            "known_error",
+            "problem",
+            "resolution_kind",
+            "resolution",
+            "verification",
+            "cancel_reason",
+            "merged_into",
+            "follows_up",
+            "reopen_count",
+            "detected_at",
+            "logged_at",
+            "acknowledged_at",
+            "resolved_at",
+            "confirmation_due_at",
+            "closed_at",
+            "updated_at",
+            "version",
+            "allowed_transitions",
+        ]
+
+    def get_phase(self, incident: Incident) -> str:
+        return incident.phase.label
+
+    def get_priority(self, incident: Incident) -> str | None:
+        return f"P{incident.priority}" if incident.priority else None
+
+    def get_merged_into(self, incident: Incident) -> str | None:
+        return _number(incident.merged_into_id)
+
+    def get_follows_up(self, incident: Incident) -> str | None:
+        return _number(incident.follows_up_id)
+
+    def get_problem(self, incident: Incident) -> str | None:
+        return f"PRB-{incident.problem_id:06d}" if incident.problem_id else None
+
+    def get_allowed_transitions(self, incident: Incident) -> list[str]:
+        """What the caller may do now: the state machine's transitions that this
+        user holds and whose guards pass."""
+        user = self.context["request"].user
+        return [t.name for t in incident.get_available_user_status_transitions(user)]
+
+
+class NoteOutputSerializer(serializers.ModelSerializer):
+    author = PersonSerializer()
+
+    class Meta:
+        model = IncidentNote
+        fields = ["id", "kind", "author", "body", "created_at"]
+
+
+class UpdateOutputSerializer(serializers.ModelSerializer):
+    author = PersonSerializer()
+
+    class Meta:
+        model = StakeholderUpdate
+        fields = ["id", "body", "is_public", "author", "created_at"]
+
+
+class EventOutputSerializer(serializers.ModelSerializer):
+    actor = PersonSerializer(allow_null=True)
+    data = serializers.DictField()
+
+    class Meta:
+        model = IncidentEvent
+        fields = ["id", "kind", "actor", "at", "data"]

@@ -1,0 +1,178 @@
+"""Monitoring integrations, the alerts they send, and a log of every delivery."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+from incidents.models.organisation import Category, Service
+from incidents.models.priority import Impact, Urgency
+
+TOKEN_PREFIX = "itsm_"
+
+
+def token_generate() -> str:
+    """A new secret token; recognisable by its prefix (for secret scanners)."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    """Tokens are long random strings, so one SHA-256 (no salt, no stretching) is a
+    safe way to store them and still find one by an indexed lookup."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def default_severity_map() -> dict[str, str]:
+    return {
+        "critical": Urgency.HIGH,
+        "error": Urgency.HIGH,
+        "high": Urgency.HIGH,
+        "warning": Urgency.MEDIUM,
+        "medium": Urgency.MEDIUM,
+        "info": Urgency.LOW,
+        "low": Urgency.LOW,
+    }
+
+
+class Integration(models.Model):
+    """A monitoring tool allowed to post alerts, with its own token and the defaults
+    its incidents get (category, service, impact, urgency by severity)."""
+
+    class Kind(models.TextChoices):
+        ALERTMANAGER = "alertmanager", "Prometheus Alertmanager"
+        GRAFANA = "grafana", "Grafana alerting"
+        PAGERDUTY = "pagerduty", "PagerDuty Events API v2"
+        GENERIC = "generic", "Generic JSON"
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_hint = models.CharField(
+        max_length=8, editable=False, help_text="The token's last characters."
+    )
+    is_active = models.BooleanField(default=True)
+    default_category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    default_service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    default_impact = models.CharField(
+        max_length=6, choices=Impact.choices, default=Impact.MEDIUM
+    )
+    severity_map = models.JSONField(
+        default=default_severity_map,
+        help_text="Alert severity (lower case) to urgency: high, medium or low.",
+    )
+    resolve_on_recovery = models.BooleanField(
+        default=False,
+        help_text="A resolved alert resolves its incident (when work has started); "
+        "otherwise it only records the recovery.",
+    )
+    rate_limit_per_minute = models.PositiveIntegerField(
+        default=60_000, help_text="Requests above this rate are answered 429."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def urgency_for(self, severity: str) -> str:
+        urgency = self.severity_map.get((severity or "").strip().lower())
+        return urgency if urgency in Urgency.values else Urgency.MEDIUM
+
+
+class Alert(models.Model):
+    """One alert (a fingerprint or dedup key of one integration) and the incident it
+    opened. At most one open alert per key, by a unique index: repeats add
+    occurrences to it; once its incident ends, the next firing opens a new one."""
+
+    class Status(models.TextChoices):
+        FIRING = "firing", "Firing"
+        RESOLVED = "resolved", "Resolved"
+
+    integration = models.ForeignKey(
+        Integration, on_delete=models.PROTECT, related_name="alerts"
+    )
+    dedup_key = models.CharField(max_length=255)
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="alerts",
+    )
+    status = models.CharField(max_length=8, choices=Status.choices)
+    is_open = models.BooleanField(default=True)
+    # Whether the last occurrence changed the status (firing <-> resolved).
+    status_changed = models.BooleanField(default=True)
+    title = models.CharField(max_length=200)
+    occurrences = models.PositiveIntegerField(default=1)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    recovered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "dedup_key"],
+                condition=models.Q(is_open=True),
+                name="alert_one_open_per_key",
+            ),
+        ]
+        indexes = [models.Index(fields=["integration", "dedup_key"], name="alert_key")]
+
+    def __str__(self) -> str:
+        return f"{self.integration_id}:{self.dedup_key}"
+
+
+class AlertDelivery(models.Model):
+    """One request from an integration, kept as received with what became of each
+    alert in it: the alert inspector. Pruned after ``ALERT_DELIVERY_RETENTION_DAYS``."""
+
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    received_at = models.DateTimeField()
+    payload = models.JSONField()
+    # [{"dedup_key", "status", "rule", "incident"}], one per alert in the payload.
+    outcomes = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "alert deliveries"
+        indexes = [
+            models.Index(
+                fields=["integration", "received_at"], name="delivery_received"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Delivery {self.pk} from {self.integration_id}"
+
+
+class ApiToken(models.Model):
+    """A person's token for the API (``Authorization: Bearer ...``); it acts with
+    that person's permissions."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_hint = models.CharField(max_length=8, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name or 'token'} …{self.token_hint}"

@@ -1,0 +1,272 @@
+"""Alert intake: monitoring signals become incidents, occurrences and recoveries.
+
+The hot path (a repeat of an open alert) is one upsert and one timeline row; the
+"at most one open alert per key" rule is a unique index, so concurrent deliveries
+of the same new alert cannot open two incidents: the database makes the second
+one an occurrence of the first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from django.db import connection, transaction
+
+from incidents.models import (
+    Alert,
+    AlertDelivery,
+    Incident,
+    IncidentEvent,
+    Integration,
+    Service,
+)
+from incidents.models.alerts import token_generate, token_hash
+from incidents.services._base import now_or
+from incidents.services.intake import incident_log
+from incidents.services.lifecycle import incident_reopen, incident_resolve
+
+
+@dataclass(frozen=True)
+class AlertSignal:
+    """One alert in a delivery, whatever the sender's format."""
+
+    dedup_key: str
+    status: str  # "firing", "resolved" or "acknowledged"
+    title: str = ""
+    description: str = ""
+    severity: str = ""
+    service: str = ""
+    started_at: datetime | None = None
+    labels: dict[str, Any] = field(default_factory=dict)
+
+
+class _Row(NamedTuple):
+    alert_id: int
+    incident_id: int | None
+    occurrences: int
+    status_changed: bool
+
+
+_TABLE = Alert._meta.db_table
+
+# Both PostgreSQL and SQLite (3.35+) take this: the conflict target names the
+# partial unique index "alert_one_open_per_key".
+_UPSERT_FIRING = f"""
+INSERT INTO {_TABLE} (integration_id, dedup_key, status, is_open, status_changed,
+                      title, occurrences, first_seen_at, last_seen_at)
+VALUES (%s, %s, 'firing', TRUE, TRUE, %s, 1, %s, %s)
+ON CONFLICT (integration_id, dedup_key) WHERE is_open DO UPDATE SET
+    occurrences = {_TABLE}.occurrences + 1,
+    last_seen_at = excluded.last_seen_at,
+    status_changed = ({_TABLE}.status <> 'firing'),
+    status = 'firing'
+RETURNING id, incident_id, occurrences, status_changed
+"""
+
+_RECORD_RECOVERY = f"""
+UPDATE {_TABLE} SET
+    occurrences = occurrences + 1,
+    last_seen_at = %s,
+    recovered_at = %s,
+    status_changed = (status <> 'resolved'),
+    status = 'resolved'
+WHERE integration_id = %s AND dedup_key = %s AND is_open
+RETURNING id, incident_id, occurrences, status_changed
+"""
+
+_RECORD_ACK = f"""
+UPDATE {_TABLE} SET occurrences = occurrences + 1, last_seen_at = %s,
+    status_changed = FALSE
+WHERE integration_id = %s AND dedup_key = %s AND is_open
+RETURNING id, incident_id, occurrences, status_changed
+"""
+
+
+def _fetch(sql: str, params: list[Any]) -> _Row | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return _Row(*row) if row else None
+
+
+def _occurrence(row: _Row, signal: AlertSignal, at: datetime, **data: Any) -> None:
+    IncidentEvent.objects.create(
+        incident_id=row.incident_id,
+        kind=IncidentEvent.Kind.ALERT_OCCURRENCE,
+        at=at,
+        data={
+            "alert": row.alert_id,
+            "dedup_key": signal.dedup_key,
+            "status": signal.status,
+            "count": row.occurrences,
+            **data,
+        },
+    )
+
+
+def _outcome(signal: AlertSignal, rule: str, incident_id: int | None) -> dict[str, Any]:
+    return {
+        "dedup_key": signal.dedup_key,
+        "status": signal.status,
+        "rule": rule,
+        "incident": incident_id,
+    }
+
+
+def _open_incident(
+    integration: Integration, signal: AlertSignal, row: _Row, at: datetime
+) -> Incident:
+    service = None
+    if signal.service:
+        service = Service.objects.filter(name__iexact=signal.service).first()
+    service = service or integration.default_service
+    # A key that fired before, after its incident ended: this one continues it.
+    previous = (
+        Alert.objects.filter(
+            integration=integration, dedup_key=signal.dedup_key, is_open=False
+        )
+        .exclude(incident=None)
+        .order_by("-id")
+        .values_list("incident_id", flat=True)
+        .first()
+    )
+    incident = incident_log(
+        by=None,
+        title=(signal.title or signal.dedup_key)[:200],
+        description=signal.description,
+        source=Incident.Source.ALERT,
+        category=integration.default_category,
+        services=[service] if service else [],
+        impact=integration.default_impact,
+        urgency=integration.urgency_for(signal.severity),
+        detected_at=min(signal.started_at, at) if signal.started_at else None,
+        follows_up=Incident.objects.get(pk=previous) if previous else None,
+        now=at,
+    )
+    Alert.objects.filter(pk=row.alert_id).update(incident=incident)
+    return incident
+
+
+def _ingest_firing(integration: Integration, signal: AlertSignal, at: datetime) -> dict:
+    row = _fetch(
+        _UPSERT_FIRING,
+        [
+            integration.pk,
+            signal.dedup_key,
+            (signal.title or signal.dedup_key)[:200],
+            at,
+            at,
+        ],
+    )
+    if row.incident_id is None:
+        incident = _open_incident(integration, signal, row, at)
+        rule = "new alert: opened an incident"
+        if incident.follows_up_id:
+            rule = "fired again after its incident ended: opened a follow-up incident"
+        _occurrence(row._replace(incident_id=incident.pk), signal, at, rule=rule)
+        return _outcome(signal, rule, incident.pk)
+    if row.status_changed:
+        incident = Incident.objects.get(pk=row.incident_id)
+        if incident.status == Incident.Status.RESOLVED:
+            incident_reopen(
+                incident=incident, by=None, reason="The alert fired again.", now=at
+            )
+            rule = "fired again after recovery: reopened the resolved incident"
+        else:
+            rule = "fired again after recovery: added to the open incident"
+    else:
+        rule = "repeat: added an occurrence to the open incident"
+    _occurrence(row, signal, at, rule=rule)
+    return _outcome(signal, rule, row.incident_id)
+
+
+def _ingest_resolved(
+    integration: Integration, signal: AlertSignal, at: datetime
+) -> dict:
+    row = _fetch(_RECORD_RECOVERY, [at, at, integration.pk, signal.dedup_key])
+    if row is None:
+        return _outcome(
+            signal, "ignored: recovery of an alert with no open incident", None
+        )
+    rule = "recovery recorded"
+    if row.status_changed and integration.resolve_on_recovery:
+        incident = Incident.objects.get(pk=row.incident_id)
+        if incident.status in (
+            Incident.Status.INVESTIGATING,
+            Incident.Status.AWAITING_REQUESTER,
+        ):
+            incident_resolve(
+                incident=incident,
+                by=None,
+                resolution_kind=Incident.ResolutionKind.WORKAROUND,
+                resolution=f"Monitoring reported recovery of {signal.dedup_key}.",
+                verification=f"{integration.name} sent 'resolved' at {at.isoformat()}.",
+                now=at,
+            )
+            rule = "recovery recorded: resolved the incident"
+        else:
+            rule = (
+                f"recovery recorded: the incident is {incident.get_status_display()}"
+                ", so it stays for an agent to resolve"
+            )
+    _occurrence(row, signal, at, rule=rule)
+    return _outcome(signal, rule, row.incident_id)
+
+
+def _ingest_acknowledged(
+    integration: Integration, signal: AlertSignal, at: datetime
+) -> dict:
+    row = _fetch(_RECORD_ACK, [at, integration.pk, signal.dedup_key])
+    if row is None:
+        return _outcome(signal, "ignored: acknowledgement of no open alert", None)
+    rule = "acknowledgement recorded"
+    _occurrence(row, signal, at, rule=rule)
+    return _outcome(signal, rule, row.incident_id)
+
+
+_HANDLERS = {
+    Alert.Status.FIRING: _ingest_firing,
+    Alert.Status.RESOLVED: _ingest_resolved,
+    "acknowledged": _ingest_acknowledged,
+}
+
+
+@transaction.atomic
+def alert_ingest(
+    *,
+    integration: Integration,
+    signals: list[AlertSignal],
+    payload: Any,
+    now: datetime | None = None,
+) -> AlertDelivery:
+    """Take one delivery from an integration: each firing alert opens an incident or
+    adds an occurrence to its open one (reopening it if it had been resolved), each
+    resolved alert records the recovery (and resolves the incident if the
+    integration says so and work has started). The raw payload is kept with what
+    happened to every alert in it."""
+    at = now_or(now)
+    outcomes = [_HANDLERS[s.status](integration, s, at) for s in signals]
+    return AlertDelivery.objects.create(
+        integration=integration, received_at=at, payload=payload, outcomes=outcomes
+    )
+
+
+@transaction.atomic
+def integration_create(
+    *, name: str, kind: str, **defaults: Any
+) -> tuple[Integration, str]:
+    """Create an integration; returns it with its token, which is shown only now
+    (only its hash is stored)."""
+    token = token_generate()
+    integration = Integration(
+        name=name,
+        kind=kind,
+        token_hash=token_hash(token),
+        token_hint=token[-4:],
+        **defaults,
+    )
+    integration.full_clean()
+    integration.save()
+    return integration, token
