@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.generics import GenericAPIView, get_object_or_404
+from rest_framework.generics import GenericAPIView, ListAPIView, get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -135,7 +135,7 @@ class IncidentCreateInputSerializer(serializers.Serializer):
         return fields
 
 
-class IncidentListCreateApi(GenericAPIView):
+class IncidentListCreateApi(ListAPIView):
     serializer_class = IncidentOutputSerializer
 
     def get_queryset(self) -> QuerySet[Incident]:
@@ -148,9 +148,8 @@ class IncidentListCreateApi(GenericAPIView):
         )
 
     @extend_schema(parameters=[IncidentFilterSerializer], operation_id="incidents_list")
-    def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.list(request, *args, **kwargs)
 
     @extend_schema(
         request=IncidentCreateInputSerializer,
