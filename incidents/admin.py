@@ -4,11 +4,14 @@ timeline is append-only)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import admin, messages
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
 
+from incidents import selectors
 from incidents.models import (
     Alert,
     AlertDelivery,
@@ -162,10 +165,33 @@ class IncidentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ["title", "description"]
     date_hierarchy = "logged_at"
     inlines = [NoteInline, UpdateInline, AlertInline, EventInline]
+    readonly_fields = ["alert_inspector"]
 
     @admin.display(description="number", ordering="id")
     def number(self, incident: Incident) -> str:
         return incident.number
+
+    @admin.display(description="alert inspector")
+    def alert_inspector(self, incident: Incident) -> str:
+        """Each alert occurrence with the rule that matched and the raw payload."""
+        rows = [
+            (
+                item.event.at.isoformat(timespec="seconds"),
+                item.rule,
+                json.dumps(item.delivery.payload, indent=2)
+                if item.delivery
+                else "(pruned)",
+            )
+            for item in selectors.alert_inspector(incident=incident)
+        ]
+        if not rows:
+            return "No alerts."
+        return format_html(
+            "<table>{}</table>",
+            format_html_join(
+                "", "<tr><td>{}</td><td>{}</td><td><pre>{}</pre></td></tr>", rows
+            ),
+        )
 
 
 @admin.register(IncidentEvent)

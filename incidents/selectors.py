@@ -4,12 +4,13 @@ starts from it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
-from incidents.models import Incident, Service, Team
+from incidents.models import AlertDelivery, Incident, IncidentEvent, Service, Team
 
 # Roles that read every incident: agents, incident managers, managers.
 READ_ALL_PERMISSION = "incidents.view_incident"
@@ -54,3 +55,34 @@ def team_list(*, member: AbstractBaseUser | None = None) -> QuerySet[Team]:
 def service_list(*, public_only: bool) -> QuerySet[Service]:
     services = Service.objects.select_related("team")
     return services.filter(is_public=True) if public_only else services
+
+
+@dataclass(frozen=True)
+class InspectedOccurrence:
+    """One alert occurrence on an incident, with the delivery that carried it (None
+    once the delivery has been pruned)."""
+
+    event: IncidentEvent
+    delivery: AlertDelivery | None
+
+    @property
+    def rule(self) -> str:
+        return self.event.data.get("rule", "")
+
+
+def alert_inspector(
+    *, incident: Incident, limit: int = 50
+) -> list[InspectedOccurrence]:
+    """The newest alert occurrences of an incident with their raw payloads and the
+    rule that matched: why an alert did what it did. Two queries."""
+    events = list(
+        incident.events.filter(kind=IncidentEvent.Kind.ALERT_OCCURRENCE).order_by(
+            "-at", "-id"
+        )[:limit]
+    )
+    ids = {event.data.get("delivery") for event in events} - {None}
+    deliveries = AlertDelivery.objects.select_related("integration").in_bulk(ids)
+    return [
+        InspectedOccurrence(event, deliveries.get(event.data.get("delivery")))
+        for event in events
+    ]

@@ -91,7 +91,9 @@ def _fetch(sql: str, params: list[Any]) -> _Row | None:
     return _Row(*row) if row else None
 
 
-def _occurrence(row: _Row, signal: AlertSignal, at: datetime, **data: Any) -> None:
+def _occurrence(
+    row: _Row, signal: AlertSignal, at: datetime, delivery: int, **data: Any
+) -> None:
     IncidentEvent.objects.create(
         incident_id=row.incident_id,
         kind=IncidentEvent.Kind.ALERT_OCCURRENCE,
@@ -101,6 +103,7 @@ def _occurrence(row: _Row, signal: AlertSignal, at: datetime, **data: Any) -> No
             "dedup_key": signal.dedup_key,
             "status": signal.status,
             "count": row.occurrences,
+            "delivery": delivery,
             **data,
         },
     )
@@ -149,7 +152,9 @@ def _open_incident(
     return incident
 
 
-def _ingest_firing(integration: Integration, signal: AlertSignal, at: datetime) -> dict:
+def _ingest_firing(
+    integration: Integration, signal: AlertSignal, at: datetime, delivery: int
+) -> dict:
     row = _fetch(
         _UPSERT_FIRING,
         [
@@ -165,7 +170,9 @@ def _ingest_firing(integration: Integration, signal: AlertSignal, at: datetime) 
         rule = "new alert: opened an incident"
         if incident.follows_up_id:
             rule = "fired again after its incident ended: opened a follow-up incident"
-        _occurrence(row._replace(incident_id=incident.pk), signal, at, rule=rule)
+        _occurrence(
+            row._replace(incident_id=incident.pk), signal, at, delivery, rule=rule
+        )
         return _outcome(signal, rule, incident.pk)
     if row.status_changed:
         incident = Incident.objects.get(pk=row.incident_id)
@@ -178,12 +185,12 @@ def _ingest_firing(integration: Integration, signal: AlertSignal, at: datetime) 
             rule = "fired again after recovery: added to the open incident"
     else:
         rule = "repeat: added an occurrence to the open incident"
-    _occurrence(row, signal, at, rule=rule)
+    _occurrence(row, signal, at, delivery, rule=rule)
     return _outcome(signal, rule, row.incident_id)
 
 
 def _ingest_resolved(
-    integration: Integration, signal: AlertSignal, at: datetime
+    integration: Integration, signal: AlertSignal, at: datetime, delivery: int
 ) -> dict:
     row = _fetch(_RECORD_RECOVERY, [at, at, integration.pk, signal.dedup_key])
     if row is None:
@@ -211,18 +218,18 @@ def _ingest_resolved(
                 f"recovery recorded: the incident is {incident.get_status_display()}"
                 ", so it stays for an agent to resolve"
             )
-    _occurrence(row, signal, at, rule=rule)
+    _occurrence(row, signal, at, delivery, rule=rule)
     return _outcome(signal, rule, row.incident_id)
 
 
 def _ingest_acknowledged(
-    integration: Integration, signal: AlertSignal, at: datetime
+    integration: Integration, signal: AlertSignal, at: datetime, delivery: int
 ) -> dict:
     row = _fetch(_RECORD_ACK, [at, integration.pk, signal.dedup_key])
     if row is None:
         return _outcome(signal, "ignored: acknowledgement of no open alert", None)
     rule = "acknowledgement recorded"
-    _occurrence(row, signal, at, rule=rule)
+    _occurrence(row, signal, at, delivery, rule=rule)
     return _outcome(signal, rule, row.incident_id)
 
 
@@ -247,10 +254,15 @@ def alert_ingest(
     integration says so and work has started). The raw payload is kept with what
     happened to every alert in it."""
     at = now_or(now)
-    outcomes = [_HANDLERS[s.status](integration, s, at) for s in signals]
-    return AlertDelivery.objects.create(
-        integration=integration, received_at=at, payload=payload, outcomes=outcomes
+    # Stored first, so each occurrence on a timeline can point at the payload.
+    delivery = AlertDelivery.objects.create(
+        integration=integration, received_at=at, payload=payload
     )
+    delivery.outcomes = [
+        _HANDLERS[s.status](integration, s, at, delivery.pk) for s in signals
+    ]
+    AlertDelivery.objects.filter(pk=delivery.pk).update(outcomes=delivery.outcomes)
+    return delivery
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -15,7 +16,9 @@ from django.utils import timezone
 
 from incidents import services
 from incidents.models import Alert, AlertDelivery, Incident, IncidentEvent, Integration
+from incidents.selectors import alert_inspector
 from incidents.services.alerts import integration_create
+from incidents.tasks import alert_delivery_prune_task
 from tests.incidents.conftest import incident_in
 
 pytestmark = pytest.mark.django_db
@@ -528,3 +531,25 @@ def test_twenty_threads_posting_one_new_alert_open_one_incident(
     alert = Alert.objects.get()
     assert alert.occurrences == 20
     assert AlertDelivery.objects.count() == 20
+
+
+def test_incident_page_shows_each_payload_with_its_rule(
+    hook: Any, admin_client: Client
+) -> None:
+    hook("alertmanager", ALERTMANAGER)
+    hook("alertmanager", resolved(ALERTMANAGER))
+    incident = Incident.objects.get()
+    page = admin_client.get(f"/admin/incidents/incident/{incident.pk}/change/")
+    html = page.content.decode()
+    assert "new alert: opened an incident" in html
+    assert "recovery recorded" in html
+    assert "c3b1f2a9d4e5f607" in html  # the fingerprint, from the raw payload
+    assert "&quot;runbook&quot;" in html  # payload text is escaped, not markup
+
+
+def test_inspector_survives_pruned_deliveries(hook: Any) -> None:
+    hook("generic", GENERIC)
+    AlertDelivery.objects.update(received_at=timezone.now() - timedelta(days=31))
+    assert alert_delivery_prune_task() == 1
+    [item] = alert_inspector(incident=Incident.objects.get())
+    assert item.delivery is None and item.rule.startswith("new alert")
