@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 # HTTPS is not forced. Production sets DEBUG=0 and its own SECRET_KEY.
 export DEBUG ?= 1
 
-.PHONY: run test lint clean
+.PHONY: run test lint clean bench
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed, found " + sys.version.split()[0])'
@@ -46,6 +46,10 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# Alert intake throughput and latency on PostgreSQL, Redis and gunicorn; see benchmarks/README.md.
+bench: $(INSTALLED)
+	$(BIN)/python benchmarks/alerts.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
