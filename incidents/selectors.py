@@ -4,6 +4,7 @@ starts from it."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,9 +81,13 @@ def alert_inspector(
             "-at", "-id"
         )[:limit]
     )
-    ids = {event.data.get("delivery") for event in events} - {None}
-    deliveries = AlertDelivery.objects.select_related("integration").in_bulk(ids)
+    keys = {
+        e.pk: uuid.UUID(e.data["delivery"]) for e in events if e.data.get("delivery")
+    }
+    deliveries = AlertDelivery.objects.select_related("integration").in_bulk(
+        set(keys.values())
+    )
     return [
-        InspectedOccurrence(event, deliveries.get(event.data.get("delivery")))
+        InspectedOccurrence(event, deliveries.get(keys.get(event.pk)))
         for event in events
     ]

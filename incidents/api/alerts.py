@@ -221,7 +221,7 @@ class IntegrationOfKind(BasePermission):
 
 class DeliveryOutputSerializer(serializers.Serializer):
     status = serializers.CharField()
-    delivery = serializers.IntegerField()
+    delivery = serializers.UUIDField()
     alerts = serializers.ListField(child=serializers.DictField())
 
 

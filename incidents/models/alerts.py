@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -137,6 +138,9 @@ class AlertDelivery(models.Model):
     """One request from an integration, kept as received with what became of each
     alert in it: the alert inspector. Pruned after ``ALERT_DELIVERY_RETENTION_DAYS``."""
 
+    # Made by the caller, so the timeline rows of its alerts can point at it before
+    # it is written (one insert, at the end, with the outcomes).
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     integration = models.ForeignKey(
         Integration, on_delete=models.CASCADE, related_name="deliveries"
     )
@@ -146,7 +150,7 @@ class AlertDelivery(models.Model):
     outcomes = models.JSONField(default=list)
 
     class Meta:
-        ordering = ["-id"]
+        ordering = ["-received_at"]
         verbose_name_plural = "alert deliveries"
         indexes = [
             models.Index(

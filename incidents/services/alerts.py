@@ -8,6 +8,7 @@ one an occurrence of the first.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -92,7 +93,7 @@ def _fetch(sql: str, params: list[Any]) -> _Row | None:
 
 
 def _occurrence(
-    row: _Row, signal: AlertSignal, at: datetime, delivery: int, **data: Any
+    row: _Row, signal: AlertSignal, at: datetime, delivery: str, **data: Any
 ) -> None:
     IncidentEvent.objects.create(
         incident_id=row.incident_id,
@@ -153,7 +154,7 @@ def _open_incident(
 
 
 def _ingest_firing(
-    integration: Integration, signal: AlertSignal, at: datetime, delivery: int
+    integration: Integration, signal: AlertSignal, at: datetime, delivery: str
 ) -> dict:
     row = _fetch(
         _UPSERT_FIRING,
@@ -190,7 +191,7 @@ def _ingest_firing(
 
 
 def _ingest_resolved(
-    integration: Integration, signal: AlertSignal, at: datetime, delivery: int
+    integration: Integration, signal: AlertSignal, at: datetime, delivery: str
 ) -> dict:
     row = _fetch(_RECORD_RECOVERY, [at, at, integration.pk, signal.dedup_key])
     if row is None:
@@ -223,7 +224,7 @@ def _ingest_resolved(
 
 
 def _ingest_acknowledged(
-    integration: Integration, signal: AlertSignal, at: datetime, delivery: int
+    integration: Integration, signal: AlertSignal, at: datetime, delivery: str
 ) -> dict:
     row = _fetch(_RECORD_ACK, [at, integration.pk, signal.dedup_key])
     if row is None:
@@ -254,15 +255,17 @@ def alert_ingest(
     integration says so and work has started). The raw payload is kept with what
     happened to every alert in it."""
     at = now_or(now)
-    # Stored first, so each occurrence on a timeline can point at the payload.
-    delivery = AlertDelivery.objects.create(
-        integration=integration, received_at=at, payload=payload
-    )
-    delivery.outcomes = [
-        _HANDLERS[s.status](integration, s, at, delivery.pk) for s in signals
+    delivery_id = uuid.uuid4()
+    outcomes = [
+        _HANDLERS[s.status](integration, s, at, str(delivery_id)) for s in signals
     ]
-    AlertDelivery.objects.filter(pk=delivery.pk).update(outcomes=delivery.outcomes)
-    return delivery
+    return AlertDelivery.objects.create(
+        id=delivery_id,
+        integration=integration,
+        received_at=at,
+        payload=payload,
+        outcomes=outcomes,
+    )
 
 
 @transaction.atomic

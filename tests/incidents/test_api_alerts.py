@@ -366,7 +366,7 @@ def test_pagerduty_acknowledge_and_resolve(hook: Any) -> None:
     alert = Alert.objects.get()
     assert (alert.status, alert.occurrences) == ("resolved", 3)
     rules = [
-        o["rule"] for d in AlertDelivery.objects.order_by("id") for o in d.outcomes
+        o["rule"] for d in AlertDelivery.objects.order_by("received_at") for o in d.outcomes
     ]
     assert rules[1] == "acknowledgement recorded"
 
