@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 
+from incidents.models import DEFAULT_MATRIX, PriorityMatrixCell
 from incidents.roles import Role
 from tests.factories import make_user
 
@@ -27,6 +28,25 @@ def pytest_collection_modifyitems(
     for item in items:
         if item.get_closest_marker("postgres") is not None:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def default_priority_matrix(request: pytest.FixtureRequest) -> None:
+    """The matrix rows come from a data migration, and a transactional test's flush
+    removes them for the tests after it (and, with --reuse-db, for later runs);
+    put back any that are missing."""
+    if (
+        "db" not in request.fixturenames
+        and "transactional_db" not in request.fixturenames
+    ):
+        return
+    request.getfixturevalue("db")
+    existing = set(PriorityMatrixCell.objects.values_list("impact", "urgency"))
+    PriorityMatrixCell.objects.bulk_create(
+        PriorityMatrixCell(impact=impact, urgency=urgency, priority=priority)
+        for (impact, urgency), priority in DEFAULT_MATRIX.items()
+        if (impact, urgency) not in existing
+    )
 
 
 @pytest.fixture(autouse=True)

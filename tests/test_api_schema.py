@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -34,7 +36,19 @@ KIND_BY_PATH = {
 
 
 @pytest.fixture
-def tokens(db: Any) -> SimpleNamespace:
+def keep_test_connection() -> Any:
+    """Requests here bypass Django's test client, which is what normally stops the
+    end of a request from closing the test's database connection (and with it the
+    test's transaction); do the same."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def tokens(db: Any, keep_test_connection: Any) -> SimpleNamespace:
     """A token for an incident manager (who may do most things) and one per kind of
     integration, with an incident to act on."""
     user = make_user(role=Role.INCIDENT_MANAGER)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django.conf import settings
@@ -16,9 +17,32 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "payload_too_large"
 
 
+# NUL and lone surrogates are valid in JSON text but cannot be stored: PostgreSQL
+# text and jsonb refuse NUL, and UTF-8 has no encoding for a lone surrogate.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _find_unstorable(value: Any, path: str = "body") -> str | None:
+    """The path of the first string (key or value) that cannot be stored, if any."""
+    if isinstance(value, str):
+        return path if _UNSTORABLE.search(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if _UNSTORABLE.search(key):
+                return f"{path} key {key!r}"
+            if found := _find_unstorable(item, f"{path}.{key}"):
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if found := _find_unstorable(item, f"{path}[{index}]"):
+                return found
+    return None
+
+
 class BoundedJSONParser(JSONParser):
     """Reads at most ``API_MAX_BODY_BYTES`` (+1, to notice more) whatever the
-    Content-Length says, so a large or endless body costs no more than that."""
+    Content-Length says, so a large or endless body costs no more than that; and
+    refuses text that no database column could hold (400, not a 500 later)."""
 
     def parse(
         self, stream: Any, media_type: str | None = None, parser_context: Any = None
@@ -32,6 +56,11 @@ class BoundedJSONParser(JSONParser):
         if len(body) > limit:
             raise PayloadTooLarge(f"The request body is over {limit} bytes.")
         try:
-            return json.loads(body.decode(settings.DEFAULT_CHARSET))
+            data = json.loads(body.decode(settings.DEFAULT_CHARSET))
         except (ValueError, UnicodeDecodeError) as exc:
             raise exceptions.ParseError(f"JSON parse error: {exc}") from None
+        if where := _find_unstorable(data):
+            raise exceptions.ParseError(
+                f"Text with a NUL character or a lone surrogate at {where}."
+            )
+        return data

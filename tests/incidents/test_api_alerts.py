@@ -366,7 +366,9 @@ def test_pagerduty_acknowledge_and_resolve(hook: Any) -> None:
     alert = Alert.objects.get()
     assert (alert.status, alert.occurrences) == ("resolved", 3)
     rules = [
-        o["rule"] for d in AlertDelivery.objects.order_by("received_at") for o in d.outcomes
+        o["rule"]
+        for d in AlertDelivery.objects.order_by("received_at")
+        for o in d.outcomes
     ]
     assert rules[1] == "acknowledgement recorded"
 
@@ -499,7 +501,7 @@ def test_over_the_rate_limit_is_429(hook: Any) -> None:
 
 # ---------------------------------------------------------------- concurrency
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_twenty_threads_posting_one_new_alert_open_one_incident(
     org: SimpleNamespace,
 ) -> None:
@@ -553,3 +555,58 @@ def test_inspector_survives_pruned_deliveries(hook: Any) -> None:
     assert alert_delivery_prune_task() == 1
     [item] = alert_inspector(incident=Incident.objects.get())
     assert item.delivery is None and item.rule.startswith("new alert")
+
+
+def _firing(kind: str) -> dict[str, Any]:
+    return {
+        "alertmanager": ALERTMANAGER,
+        "grafana": GRAFANA,
+        "pagerduty": pagerduty(),
+        "generic": GENERIC,
+    }[kind]
+
+
+def _resolved(kind: str) -> dict[str, Any]:
+    if kind in ("alertmanager", "grafana"):
+        return resolved(_firing(kind))
+    if kind == "pagerduty":
+        return pagerduty("resolve")
+    return {**GENERIC, "status": "resolved"}
+
+
+@pytest.mark.parametrize("kind", ["alertmanager", "grafana", "pagerduty", "generic"])
+def test_each_sender_fires_repeats_resolves_and_refires_after_close(
+    hook: Any, org: SimpleNamespace, kind: str
+) -> None:
+    assert hook(kind, _firing(kind)).status_code == 202
+    first = Incident.objects.get()
+    assert first.source == Incident.Source.ALERT
+
+    assert hook(kind, _firing(kind)).status_code == 202
+    assert Incident.objects.count() == 1
+    assert Alert.objects.get().occurrences == 2
+
+    assert hook(kind, _resolved(kind)).status_code == 202
+    alert = Alert.objects.get()
+    assert alert.status == "resolved" and alert.recovered_at is not None
+
+    services.incident_cancel(incident=first, by=org.agent, reason="Fixed upstream")
+    assert hook(kind, _firing(kind)).status_code == 202
+    second = Incident.objects.exclude(pk=first.pk).get()
+    assert second.follows_up == first
+    assert AlertDelivery.objects.count() == 4
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"dedup_key": "a\\u0000b", "title": "x"}',
+        '{"dedup_key": "k", "title": "x", "labels": {"\\u0000": "v"}}',
+        '{"dedup_key": "k", "title": "\\ud800 lone surrogate"}',
+    ],
+    ids=["nul-value", "nul-key", "lone-surrogate"],
+)
+def test_text_no_database_can_store_is_400(hook: Any, body: str) -> None:
+    response = hook("generic", body)
+    assert response.status_code == 400
+    assert _nothing_written()
