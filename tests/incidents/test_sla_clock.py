@@ -1,0 +1,253 @@
+"""SLA clock arithmetic: hand-worked cases, then properties over random calendars,
+instants and pauses."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from incidents.sla.clock import Calendar, Span, explain, reach, read
+
+AMS = ZoneInfo("Europe/Amsterdam")
+NINE_TO_FIVE = {d: [(time(9), time(17))] for d in range(5)}  # Monday to Friday
+OFFICE = Calendar(tz=AMS, weekly=NINE_TO_FIVE)
+ALWAYS = Calendar()
+H = 3600
+
+
+def ams(text: str) -> datetime:
+    """A local Amsterdam time, e.g. '2026-03-02 16:00' (2026-03-02 is a Monday)."""
+    return datetime.fromisoformat(text).replace(tzinfo=AMS)
+
+
+# ---------------------------------------------------------------- hand-worked
+def test_friday_afternoon_target_lands_on_monday() -> None:
+    # Fri 16:00-17:00 is 1 h; the other 3 h are Mon 09:00-12:00.
+    assert OFFICE.add(ams("2026-03-06 16:00"), 4 * H) == ams("2026-03-09 12:00")
+
+
+def test_clock_started_at_the_weekend_counts_from_the_next_opening() -> None:
+    assert OFFICE.add(ams("2026-03-07 10:00"), 4 * H) == ams("2026-03-09 13:00")
+    assert OFFICE.working_seconds(ams("2026-03-07 10:00"), ams("2026-03-09 09:00")) == 0
+
+
+def test_target_reached_exactly_at_closing_is_due_at_closing() -> None:
+    assert OFFICE.add(ams("2026-03-02 09:00"), 8 * H) == ams("2026-03-02 17:00")
+    assert OFFICE.add(ams("2026-03-02 16:00"), 1 * H) == ams("2026-03-02 17:00")
+
+
+def test_holidays_are_whole_days_without_working_time() -> None:
+    easter = Calendar(
+        tz=AMS, weekly=NINE_TO_FIVE, holidays=frozenset({date(2026, 4, 6)})
+    )
+    # Fri 3 April 16:00 + 4 h: 1 h on Friday, Easter Monday off, 3 h on Tuesday.
+    assert easter.add(ams("2026-04-03 16:00"), 4 * H) == ams("2026-04-07 12:00")
+
+
+def test_three_business_days() -> None:
+    # P3 resolution: 3 business days of 8 h from Wednesday 11:00 -> Monday 11:00.
+    assert OFFICE.add(ams("2026-03-04 11:00"), 24 * H) == ams("2026-03-09 11:00")
+
+
+def test_24x7_counts_real_time_across_spring_forward() -> None:
+    # Amsterdam jumps 02:00 -> 03:00 on 2026-03-29: 4 real hours end at 05:30.
+    due = ALWAYS.add(ams("2026-03-29 00:30"), 4 * H)
+    assert due == ams("2026-03-29 05:30")
+    assert due - ams("2026-03-29 00:30").astimezone(UTC) == timedelta(hours=4)
+
+
+def test_24x7_counts_real_time_across_fall_back() -> None:
+    # 2026-10-25 repeats 02:00-03:00: 4 real hours from 00:30 end at 03:30.
+    start = ams("2026-10-25 00:30")
+    assert ALWAYS.add(start, 4 * H).astimezone(AMS).strftime("%H:%M") == "03:30"
+
+
+def test_business_hours_count_by_the_wall_clock_on_dst_days() -> None:
+    nights = Calendar(tz=AMS, weekly={6: [(time(0), time(6))]})  # Sundays 00-06
+    spring = (ams("2026-03-29 00:00"), ams("2026-03-29 06:00"))
+    autumn = (ams("2026-10-25 00:00"), ams("2026-10-25 06:00"))
+    assert nights.working_seconds(*spring) == 6 * H  # 5 real hours
+    assert nights.working_seconds(*autumn) == 6 * H  # 7 real hours
+    assert (
+        OFFICE.working_seconds(ams("2026-03-30 09:00"), ams("2026-03-30 17:00"))
+        == 8 * H
+    )
+
+
+def test_pause_across_the_night() -> None:
+    spans = [
+        Span(ams("2026-03-02 16:00"), ams("2026-03-02 16:30")),
+        Span(ams("2026-03-02 16:30"), ams("2026-03-03 10:00"), paused=True),
+        Span(ams("2026-03-03 10:00")),
+    ]
+    reading = read(OFFICE, 4 * H, spans, now=ams("2026-03-03 11:00"))
+    assert reading.used == 1.5 * H
+    assert reading.running
+    # 30 m before the pause, 3 h 30 m after it: Tue 13:30.
+    assert reading.due == ams("2026-03-03 13:30")
+
+
+def test_pause_outside_working_hours_changes_nothing() -> None:
+    plain = [Span(ams("2026-03-02 16:00"))]
+    paused_at_night = [
+        Span(ams("2026-03-02 16:00"), ams("2026-03-02 20:00")),
+        Span(ams("2026-03-02 20:00"), ams("2026-03-03 08:00"), paused=True),
+        Span(ams("2026-03-03 08:00")),
+    ]
+    now = ams("2026-03-03 10:00")
+    assert (
+        read(OFFICE, 4 * H, plain, now).due
+        == read(OFFICE, 4 * H, paused_at_night, now).due
+    )
+
+
+def test_stopped_clock_has_no_due_time_unless_it_breached() -> None:
+    met = [Span(ams("2026-03-02 09:00"), ams("2026-03-02 10:00"))]
+    assert read(OFFICE, 4 * H, met, ams("2026-03-05 09:00")).due is None
+    late = [Span(ams("2026-03-02 09:00"), ams("2026-03-02 15:00"))]
+    reading = read(OFFICE, 4 * H, late, ams("2026-03-05 09:00"))
+    assert reading.breached and reading.due == ams("2026-03-02 13:00")
+
+
+def test_changing_the_target_keeps_the_time_used() -> None:
+    spans = [
+        Span(ams("2026-03-02 09:00"), ams("2026-03-02 10:00")),
+        Span(ams("2026-03-02 10:00"), ams("2026-03-02 11:00"), paused=True),
+        Span(ams("2026-03-02 11:00")),
+    ]
+    now = ams("2026-03-02 12:00")
+    before, after = read(OFFICE, 8 * H, spans, now), read(OFFICE, 4 * H, spans, now)
+    assert before.used == after.used == 2 * H
+    assert after.due == ams("2026-03-02 14:00")  # 2 h used, 2 h left from 12:00
+
+
+def test_explanation_names_used_paused_and_outside_hours() -> None:
+    spans = [
+        Span(ams("2026-03-02 15:00"), ams("2026-03-02 16:00")),
+        Span(ams("2026-03-02 16:00"), ams("2026-03-02 16:40"), paused=True),
+        Span(ams("2026-03-02 16:40")),
+    ]
+    reading = read(OFFICE, 4 * H, spans, now=ams("2026-03-03 09:30"))
+    text = explain(OFFICE, reading, what="resolution")
+    assert text == (
+        "resolution due 2026-03-03 11:40 (Tue) because: 1 h 50 m used of 4 h 00 m, "
+        "paused 40 m waiting for requester, outside hours Mon 17:00-Tue 09:00"
+    )
+
+
+def test_a_calendar_without_working_time_is_refused() -> None:
+    with pytest.raises(ValueError):
+        Calendar(tz=AMS, weekly={0: []})
+    with pytest.raises(ValueError):
+        Calendar(tz=AMS, weekly={0: [(time(17), time(9))]})
+
+
+# ---------------------------------------------------------------- properties
+ZONES = [
+    "UTC",
+    "Europe/Amsterdam",
+    "America/New_York",
+    "Australia/Lord_Howe",
+    "Asia/Kolkata",
+]
+
+
+@st.composite
+def calendars(draw: st.DrawFn) -> Calendar:
+    tz = ZoneInfo(draw(st.sampled_from(ZONES)))
+    if draw(st.booleans()):
+        return Calendar(tz=tz)
+    weekly = {}
+    for weekday in draw(st.sets(st.integers(0, 6), min_size=1)):
+        opens = draw(st.integers(0, 22))
+        closes = draw(st.integers(opens + 1, 24))
+        weekly[weekday] = [(time(opens), None if closes == 24 else time(closes))]
+    holidays = draw(
+        st.frozensets(st.dates(date(2026, 1, 1), date(2027, 12, 31)), max_size=5)
+    )
+    return Calendar(tz=tz, weekly=weekly, holidays=holidays)
+
+
+instants = st.datetimes(
+    min_value=datetime(2026, 1, 1),  # noqa: DTZ001 - hypothesis wants naive bounds
+    max_value=datetime(2027, 6, 30),  # noqa: DTZ001
+    timezones=st.just(UTC),
+)
+durations = st.floats(min_value=0, max_value=40 * H, allow_nan=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(calendars(), instants, durations)
+def test_add_then_measure_gives_back_the_duration(
+    cal: Calendar, start: datetime, s: float
+) -> None:
+    due = cal.add(start, s)
+    assert due >= start
+    assert cal.working_seconds(start, due) == pytest.approx(s, abs=1e-3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(calendars(), instants, durations, durations)
+def test_add_is_monotone(cal: Calendar, start: datetime, a: float, b: float) -> None:
+    low, high = sorted((a, b))
+    assert cal.add(start, low) <= cal.add(start, high)
+
+
+@settings(max_examples=300, deadline=None)
+@given(calendars(), instants, instants, instants)
+def test_working_time_adds_up(
+    cal: Calendar, a: datetime, b: datetime, c: datetime
+) -> None:
+    a, b, c = sorted((a, b, c))
+    assume(c - a < timedelta(days=60))
+    whole = cal.working_seconds(a, c)
+    assert whole == pytest.approx(cal.working_seconds(a, b) + cal.working_seconds(b, c))
+    assert 0 <= whole <= (c - a).total_seconds() + 2 * H  # wall clock may gain an hour
+
+
+@settings(max_examples=200, deadline=None)
+@given(calendars(), instants, durations, durations, durations)
+def test_a_pause_only_removes_its_own_working_time(
+    cal: Calendar, start: datetime, before: float, pause: float, target: float
+) -> None:
+    pause_start = start + timedelta(seconds=before)
+    pause_end = pause_start + timedelta(seconds=pause)
+    now = pause_end + timedelta(days=2)
+    plain = read(cal, target, [Span(start)], now)
+    paused = read(
+        cal,
+        target,
+        [
+            Span(start, pause_start),
+            Span(pause_start, pause_end, paused=True),
+            Span(pause_end),
+        ],
+        now,
+    )
+    lost = cal.working_seconds(pause_start, pause_end)
+    assert paused.used == pytest.approx(plain.used - lost, abs=1e-3)
+    if paused.due is not None and plain.due is not None:
+        assert paused.due >= plain.due
+
+
+@settings(max_examples=200, deadline=None)
+@given(calendars(), instants, durations)
+def test_due_time_is_within_working_hours(
+    cal: Calendar, start: datetime, s: float
+) -> None:
+    assume(s >= 1 and not cal.is_24x7)  # datetimes resolve to microseconds
+    due = cal.add(start, s)
+    # Just before the due instant the clock was running: working time was counted.
+    assert cal.working_seconds(due - timedelta(seconds=1), due) > 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(calendars(), instants, durations)
+def test_reach_agrees_with_add_on_a_running_clock(
+    cal: Calendar, start: datetime, s: float
+) -> None:
+    assert reach(cal, [Span(start)], s) == cal.add(start, s)
