@@ -16,7 +16,9 @@ from incidents.models import (
     Alert,
     AlertDelivery,
     ApiToken,
+    BusinessCalendar,
     Category,
+    Holiday,
     Incident,
     IncidentEvent,
     IncidentNote,
@@ -25,8 +27,11 @@ from incidents.models import (
     PriorityMatrixCell,
     Problem,
     Service,
+    SlaPolicy,
+    SlaSpan,
     StakeholderUpdate,
     Team,
+    WorkingHours,
 )
 from incidents.models.alerts import token_generate, token_hash
 
@@ -147,6 +152,13 @@ class AlertInline(ReadOnlyMixin, admin.TabularInline):
     extra = 0
 
 
+class SlaSpanInline(ReadOnlyMixin, admin.TabularInline):
+    model = SlaSpan
+    fields = ["clock", "start", "end", "paused"]
+    readonly_fields = fields
+    extra = 0
+
+
 @admin.register(Incident)
 class IncidentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = [
@@ -164,7 +176,7 @@ class IncidentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_select_related = ["category", "team", "assignee"]
     search_fields = ["title", "description"]
     date_hierarchy = "logged_at"
-    inlines = [NoteInline, UpdateInline, AlertInline, EventInline]
+    inlines = [NoteInline, UpdateInline, AlertInline, SlaSpanInline, EventInline]
     readonly_fields = ["alert_inspector"]
 
     @admin.display(description="number", ordering="id")
@@ -285,3 +297,40 @@ class ApiTokenAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm("incidents.delete_apitoken")
+
+
+class WorkingHoursInline(admin.TabularInline):
+    model = WorkingHours
+    extra = 0
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 0
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    """Calendars SLA time counts on: 24x7, or working hours and holidays."""
+
+    list_display = ["name", "is_24x7", "time_zone"]
+    inlines = [WorkingHoursInline, HolidayInline]
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    """One policy per priority. A change applies to open incidents at their next
+    change, from the time they have already used."""
+
+    list_display = [
+        "priority",
+        "calendar",
+        "respond_minutes",
+        "resolve_minutes",
+        "warn_at_percent",
+        "update_every_minutes",
+    ]
+    list_select_related = ["calendar"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

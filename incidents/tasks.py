@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from incidents.models import AlertDelivery
+from incidents.sla.sweep import sla_sweep
 
 
 @shared_task
@@ -18,3 +19,10 @@ def alert_delivery_prune_task() -> int:
     cutoff = timezone.now() - timedelta(days=settings.ALERT_DELIVERY_RETENTION_DAYS)
     deleted, _ = AlertDelivery.objects.filter(received_at__lt=cutoff).delete()
     return deleted
+
+
+@shared_task
+def sla_sweep_task() -> dict[str, int]:
+    """Every 30 s (beat): warnings, breaches and escalations, unassigned major
+    incidents, overdue stakeholder updates, auto-close. Safe to run twice."""
+    return sla_sweep()

@@ -195,6 +195,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "itsm.tasks.worker_heartbeat_record",
         "schedule": 30.0,
     },
+    "sla-sweep": {"task": "incidents.tasks.sla_sweep_task", "schedule": 30.0},
     "alert-delivery-prune": {
         "task": "incidents.tasks.alert_delivery_prune_task",
         "schedule": 60 * 60.0,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from incidents.models import Incident, IncidentEvent, IncidentNote, StakeholderUpdate
+from incidents.sla.sync import sla_clocks
 
 
 class RefSerializer(serializers.Serializer):
@@ -119,3 +122,37 @@ class EventOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = IncidentEvent
         fields = ["id", "kind", "actor", "at", "data"]
+
+
+class SlaClockSerializer(serializers.Serializer):
+    clock = serializers.CharField()
+    running = serializers.BooleanField()
+    used_seconds = serializers.FloatField()
+    target_seconds = serializers.FloatField()
+    due = serializers.DateTimeField(allow_null=True)
+    breached_at = serializers.DateTimeField(allow_null=True)
+    explanation = serializers.CharField()
+
+
+class IncidentDetailOutputSerializer(IncidentOutputSerializer):
+    """One incident, with its SLA clocks and why they say what they say."""
+
+    sla = serializers.SerializerMethodField()
+
+    class Meta(IncidentOutputSerializer.Meta):
+        fields = [*IncidentOutputSerializer.Meta.fields, "sla"]
+
+    @extend_schema_field(SlaClockSerializer(many=True))
+    def get_sla(self, incident: Incident) -> list[dict]:
+        return [
+            {
+                "clock": view.clock,
+                "running": view.reading.running,
+                "used_seconds": view.reading.used,
+                "target_seconds": view.reading.target,
+                "due": view.reading.due,
+                "breached_at": view.breached_at,
+                "explanation": view.explanation,
+            }
+            for view in sla_clocks(incident, now=timezone.now())
+        ]

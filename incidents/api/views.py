@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from incidents import services
 from incidents.api.serializers import (
     EventOutputSerializer,
+    IncidentDetailOutputSerializer,
     IncidentOutputSerializer,
     NoteOutputSerializer,
     UpdateOutputSerializer,
@@ -200,11 +201,11 @@ NUMBER = OpenApiParameter(
 
 
 class IncidentDetailApi(APIView):
-    @extend_schema(parameters=[NUMBER], responses=IncidentOutputSerializer)
+    @extend_schema(parameters=[NUMBER], responses=IncidentDetailOutputSerializer)
     def get(self, request: Request, number: str) -> Response:
         incident = get_incident(request, number)
         return Response(
-            IncidentOutputSerializer(incident, context={"request": request}).data
+            IncidentDetailOutputSerializer(incident, context={"request": request}).data
         )
 
     @extend_schema(

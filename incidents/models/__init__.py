@@ -11,6 +11,13 @@ from incidents.models.priority import (
     Urgency,
     priority_for,
 )
+from incidents.models.sla import (
+    BusinessCalendar,
+    Holiday,
+    SlaPolicy,
+    SlaSpan,
+    WorkingHours,
+)
 from incidents.models.timeline import IncidentEvent, IncidentNote, StakeholderUpdate
 
 __all__ = [
@@ -18,6 +25,11 @@ __all__ = [
     "Alert",
     "AlertDelivery",
     "ApiToken",
+    "BusinessCalendar",
+    "Holiday",
+    "SlaPolicy",
+    "SlaSpan",
+    "WorkingHours",
     "Integration",
     "Area",
     "Category",

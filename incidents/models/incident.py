@@ -230,6 +230,20 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # ---- SLA: what the clocks say, kept current by the services (incidents.sla)
+    # and read by the sweep through the partial indexes below.
+    respond_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolve_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolve_warn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    respond_breached_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolve_breached_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolve_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    unassigned_escalated_at = models.DateTimeField(
+        null=True, blank=True, editable=False
+    )
+    next_update_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    update_reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     status = FSMField(
         max_length=20, choices=Status.choices, default=Status.NEW, protected=True
     )
@@ -269,6 +283,37 @@ class Incident(ConcurrentTransitionMixin, models.Model):
                 name="incident_confirmation_due",
                 condition=models.Q(status="resolved"),
             ),
+            models.Index(
+                fields=["respond_due_at"],
+                name="incident_respond_due",
+                condition=models.Q(respond_breached_at__isnull=True),
+            ),
+            models.Index(
+                fields=["resolve_due_at"],
+                name="incident_resolve_due",
+                condition=models.Q(resolve_breached_at__isnull=True),
+            ),
+            models.Index(
+                fields=["resolve_warn_at"],
+                name="incident_resolve_warn",
+                condition=models.Q(resolve_warned_at__isnull=True),
+            ),
+            models.Index(
+                fields=["logged_at"],
+                name="incident_unassigned_major",
+                condition=models.Q(
+                    assignee__isnull=True,
+                    unassigned_escalated_at__isnull=True,
+                    priority__in=[1, 2],
+                    status__in=[
+                        "new",
+                        "triaged",
+                        "investigating",
+                        "awaiting_requester",
+                    ],
+                ),
+            ),
+            models.Index(fields=["next_update_due_at"], name="incident_update_due"),
         ]
         constraints = [
             models.CheckConstraint(

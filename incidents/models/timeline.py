@@ -57,6 +57,10 @@ class IncidentEvent(AppendOnlyModel):
         PROBLEM_LINKED = "problem_linked", "Linked to problem"
         DUPLICATE_MERGED = "duplicate_merged", "Duplicate merged in"
         ALERT_OCCURRENCE = "alert_occurrence", "Alert occurrence"
+        SLA_WARNING = "sla_warning", "SLA target at risk"
+        SLA_BREACHED = "sla_breached", "SLA target missed"
+        UNASSIGNED_MAJOR = "unassigned_major", "Major incident unassigned"
+        UPDATE_OVERDUE = "update_overdue", "Stakeholder update overdue"
 
     incident = models.ForeignKey(
         "incidents.Incident", on_delete=models.PROTECT, related_name="events"

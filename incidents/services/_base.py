@@ -92,8 +92,14 @@ def refuse_if_final(incident: Incident, action: str) -> None:
         )
 
 
-def save(incident: Incident) -> None:
-    """Validate and save, bumping the version."""
+def save(incident: Incident, *, at: datetime) -> None:
+    """Validate and save, bumping the version, with the SLA clocks brought in step
+    with whatever the caller changed."""
+    from incidents.sla.sync import SLA_FIELDS, sla_sync
+
+    is_new = incident.pk is None
+    if not is_new:
+        sla_sync(incident, at=at)
     incident.full_clean(
         exclude=_NOT_VALIDATED, validate_unique=False, validate_constraints=False
     )
@@ -105,6 +111,9 @@ def save(incident: Incident) -> None:
             f"{incident.number} changed state meanwhile; reload it and try again.",
             code="stale",
         ) from exc
+    if is_new:  # the clocks' ledger needs the incident's id
+        sla_sync(incident, at=at)
+        incident.save(update_fields=SLA_FIELDS)
 
 
 def record(
@@ -217,7 +226,7 @@ def transition(
             f"Cannot {verb} {incident.number}: its preconditions are not met.",
             code="invalid_transition",
         ) from exc
-    save(incident)
+    save(incident, at=at)
     if incident.status in Incident.FINAL_STATUSES:
         _settle_alerts(incident)
     return record(

@@ -61,7 +61,7 @@ def incident_add_note(
     if kind == IncidentNote.Kind.REPLY:
         if is_agent and incident.acknowledged_at is None:
             incident.acknowledged_at = at
-            save(incident)
+            save(incident, at=at)
         elif is_requester and incident.status == Incident.Status.AWAITING_REQUESTER:
             transition(incident, "resume", by=by, at=at)
     return note
@@ -91,6 +91,10 @@ def incident_post_update(
         is_public=is_public,
         created_at=at,
     )
+    if incident.next_update_due_at is not None:
+        # The cadence starts again from this update (sla_sync sets the next one).
+        incident.next_update_due_at = incident.update_reminded_at = None
+        save(incident, at=at)
     record(
         incident,
         IncidentEvent.Kind.STAKEHOLDER_UPDATE,

@@ -72,7 +72,7 @@ def incident_log(
         incident.category = category
         incident.team = category.team
         incident.tier = category.team.tier
-    save(incident)
+    save(incident, at=at)
     incident.services.set(services)
     record(
         incident,
@@ -135,7 +135,7 @@ def incident_update(
             )
             changed.append("services")
     if changed:
-        save(incident)
+        save(incident, at=at)
     return incident
 
 
@@ -185,7 +185,7 @@ def incident_correct_timestamp(
         )
     old = getattr(incident, field)
     setattr(incident, field, value)
-    save(incident)
+    save(incident, at=at)
     record(
         incident,
         IncidentEvent.Kind.TIMESTAMP_CORRECTED,

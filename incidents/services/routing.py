@@ -56,7 +56,7 @@ def incident_assign(
         incident, by=by, at=at, team=team, tier=team.tier, assignee=assignee
     )
     if changed:
-        save(incident)
+        save(incident, at=at)
         record(
             incident,
             IncidentEvent.Kind.ASSIGNED,
@@ -103,7 +103,7 @@ def incident_escalate(
         )
     from_tier = incident.tier
     set_fields(incident, by=by, at=at, team=target, tier=target.tier, assignee=None)
-    save(incident)
+    save(incident, at=at)
     record(
         incident,
         IncidentEvent.Kind.ESCALATED,
@@ -140,7 +140,7 @@ def incident_link_problem(
         known_error=incident.known_error or problem.is_known_error,
     )
     if changed:
-        save(incident)
+        save(incident, at=at)
         record(
             incident,
             IncidentEvent.Kind.PROBLEM_LINKED,

@@ -3,17 +3,19 @@ through the services, transitions as their own endpoints."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from io import StringIO
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.test import Client
 
 from incidents.models import ApiToken, Incident
 from incidents.services.tokens import api_token_create
-from tests.incidents.conftest import incident_in
+from tests.incidents.conftest import T0, incident_in
 
 pytestmark = pytest.mark.django_db
 
@@ -354,3 +356,17 @@ def test_schema_and_docs_are_served_without_a_cdn(db: Any) -> None:
     html = docs.content.decode()
     assert "drf_spectacular_sidecar" in html
     assert "cdn." not in html and "unpkg" not in html and "jsdelivr" not in html
+
+
+def test_detail_shows_the_sla_clocks_with_explanations(
+    org: SimpleNamespace, api: Any
+) -> None:
+    incident = incident_in(S.INVESTIGATING, org)
+    with time_machine.travel(T0 + timedelta(hours=1), tick=False):
+        sla = api("agent").get(url(incident)).json()["sla"]
+    assert [c["clock"] for c in sla] == ["response", "resolution"]
+    resolution = sla[1]
+    assert resolution["running"] is True
+    assert resolution["target_seconds"] == 8 * 3600  # P2
+    assert resolution["explanation"].startswith("resolution due 2026-03-02 ")
+    assert "1 h 00 m used of 8 h 00 m" in resolution["explanation"]

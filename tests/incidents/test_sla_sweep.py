@@ -1,0 +1,160 @@
+"""The SLA sweep, walked through time: each rule fires once, however often the
+sweep runs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+import time_machine
+
+from incidents import services
+from incidents.models import Incident, IncidentEvent
+from incidents.tasks import sla_sweep_task
+from tests.incidents.conftest import T0, incident_in
+
+pytestmark = pytest.mark.django_db
+
+S = Incident.Status
+K = IncidentEvent.Kind
+MIN = timedelta(minutes=1)
+
+
+def sweep_at(moment) -> dict[str, int]:
+    with time_machine.travel(moment, tick=False):
+        return sla_sweep_task()
+
+
+def events(incident: Incident, kind: str) -> list[IncidentEvent]:
+    return list(incident.events.filter(kind=kind))
+
+
+def p1(org: SimpleNamespace) -> Incident:
+    return services.incident_log(
+        by=org.agent,
+        title="Checkout down",
+        source="agent",
+        category=org.category,
+        impact="high",
+        urgency="high",
+        requester=org.requester,
+        now=T0,
+    )
+
+
+def test_nothing_happens_before_anything_is_due(org: SimpleNamespace) -> None:
+    p1(org)
+    assert set(sweep_at(T0 + 5 * MIN).values()) == {0}
+
+
+def test_response_breach_escalates_once_to_the_next_tier(org: SimpleNamespace) -> None:
+    incident = p1(org)
+    first = sweep_at(T0 + 16 * MIN)
+    second = sweep_at(T0 + 17 * MIN)
+    assert first["response_breached"] == 1 and second["response_breached"] == 0
+    incident.refresh_from_db()
+    assert incident.respond_breached_at == T0 + 15 * MIN
+    assert (incident.team, incident.tier) == (org.upper, 2)
+    [breach] = events(incident, K.SLA_BREACHED)
+    assert breach.data["clock"] == "response"
+    assert len(events(incident, K.ESCALATED)) == 1
+
+
+def test_unassigned_major_incident_is_raised_after_15_minutes(
+    org: SimpleNamespace,
+) -> None:
+    incident = p1(org)
+    assert sweep_at(T0 + 14 * MIN)["unassigned_major"] == 0
+    assert sweep_at(T0 + 15 * MIN)["unassigned_major"] == 1
+    assert sweep_at(T0 + 30 * MIN)["unassigned_major"] == 0
+    [event] = events(incident, K.UNASSIGNED_MAJOR)
+    assert event.data["waited_minutes"] == 15
+
+
+def test_assigned_major_incident_is_not_raised(org: SimpleNamespace) -> None:
+    incident = p1(org)
+    services.incident_assign(
+        incident=incident, by=org.agent, assignee=org.agent, now=T0
+    )
+    services.incident_add_note(  # acknowledged in time: no breach, no escalation
+        incident=incident, by=org.agent, kind="reply", body="On it", now=T0 + 5 * MIN
+    )
+    counts = sweep_at(T0 + 20 * MIN)
+    assert counts["unassigned_major"] == 0 and counts["response_breached"] == 0
+
+
+def test_resolution_warning_at_75_percent_then_breach(org: SimpleNamespace) -> None:
+    incident = p1(org)
+    services.incident_triage(
+        incident=incident,
+        by=org.agent,
+        category=org.category,
+        impact="high",
+        urgency="high",
+        now=T0 + MIN,
+    )
+    services.incident_start_work(incident=incident, by=org.agent, now=T0 + 2 * MIN)
+    assert sweep_at(T0 + 179 * MIN)["resolution_warned"] == 0
+    assert sweep_at(T0 + 180 * MIN)["resolution_warned"] == 1
+    assert sweep_at(T0 + 181 * MIN)["resolution_warned"] == 0
+    counts = [sweep_at(T0 + 241 * MIN), sweep_at(T0 + 300 * MIN)]
+    assert [c["resolution_breached"] for c in counts] == [1, 0]
+    incident.refresh_from_db()
+    assert incident.resolve_breached_at == T0 + 240 * MIN
+    assert len(events(incident, K.SLA_WARNING)) == 1
+
+
+def test_paused_incident_does_not_breach(org: SimpleNamespace) -> None:
+    incident = p1(org)
+    services.incident_triage(
+        incident=incident,
+        by=org.agent,
+        category=org.category,
+        impact="high",
+        urgency="high",
+        now=T0 + MIN,
+    )
+    services.incident_start_work(incident=incident, by=org.agent, now=T0 + 2 * MIN)
+    services.incident_wait_for_requester(
+        incident=incident, by=org.agent, question="?", now=T0 + 10 * MIN
+    )
+    assert sweep_at(T0 + 10 * 60 * MIN)["resolution_breached"] == 0
+
+
+def test_overdue_stakeholder_update_reminds_once_per_due_time(
+    org: SimpleNamespace,
+) -> None:
+    incident = p1(org)  # P1: an update every 30 minutes
+    assert sweep_at(T0 + 31 * MIN)["update_overdue"] == 1
+    assert sweep_at(T0 + 40 * MIN)["update_overdue"] == 0
+    incident.refresh_from_db()  # the sweep escalated it meanwhile (response breach)
+    services.incident_post_update(
+        incident=incident, by=org.agent, body="Working on it", now=T0 + 45 * MIN
+    )
+    assert sweep_at(T0 + 70 * MIN)["update_overdue"] == 0
+    assert sweep_at(T0 + 76 * MIN)["update_overdue"] == 1
+    assert len(events(incident, K.UPDATE_OVERDUE)) == 2
+
+
+def test_resolved_incident_closes_after_the_grace_period(org: SimpleNamespace) -> None:
+    incident = incident_in(S.RESOLVED, org)
+    due = incident.confirmation_due_at
+    assert sweep_at(due - MIN)["auto_closed"] == 0
+    assert sweep_at(due + MIN)["auto_closed"] == 1
+    assert sweep_at(due + 2 * MIN)["auto_closed"] == 0
+    incident.refresh_from_db()
+    assert incident.status == S.CLOSED
+    assert incident.events.last().actor is None
+
+
+def test_sweep_survives_a_failing_rule(org: SimpleNamespace, monkeypatch) -> None:
+    from incidents.sla import sweep
+
+    def boom(now):
+        raise RuntimeError("broken rule")
+
+    monkeypatch.setitem(sweep.RULES, "unassigned_major", boom)
+    p1(org)
+    counts = sweep_at(T0 + 16 * MIN)
+    assert counts["unassigned_major"] == 0 and counts["response_breached"] == 1
