@@ -24,6 +24,7 @@ from incidents.models import (
     IncidentNote,
     Integration,
     LifecyclePolicy,
+    Notification,
     PriorityMatrixCell,
     Problem,
     Service,
@@ -31,6 +32,7 @@ from incidents.models import (
     SlaSpan,
     StakeholderUpdate,
     Team,
+    WebhookEndpoint,
     WorkingHours,
 )
 from incidents.models.alerts import token_generate, token_hash
@@ -334,3 +336,20 @@ class SlaPolicyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = ["name", "url", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "url"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The outbox: what was sent to whom, what is waiting, what failed and why."""
+
+    list_display = ["created_at", "event", "channel", "recipient", "status", "attempts"]
+    list_filter = ["status", "channel", "event"]
+    list_select_related = ["incident"]
+    search_fields = ["recipient", "subject"]

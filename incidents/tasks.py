@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from incidents.models import AlertDelivery
+from incidents.services.notifications import notification_deliver, notification_sweep
 from incidents.sla.sweep import sla_sweep
 
 
@@ -26,3 +27,16 @@ def sla_sweep_task() -> dict[str, int]:
     """Every 30 s (beat): warnings, breaches and escalations, unassigned major
     incidents, overdue stakeholder updates, auto-close. Safe to run twice."""
     return sla_sweep()
+
+
+@shared_task
+def notification_deliver_task(pk: int) -> bool:
+    """Deliver one outbox row (after the commit that wrote it). Safe to run twice:
+    the row is claimed first; failures are retried by the row's own backoff."""
+    return notification_deliver(pk=pk)
+
+
+@shared_task
+def notification_sweep_task() -> int:
+    """Every 30 s (beat): deliver due outbox rows, e.g. after the broker was down."""
+    return notification_sweep()

@@ -145,6 +145,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = envstr("REDIS_URL")
 BROKER_DIR = VAR_DIR / "broker"
 
+REDIS_BROKER_TRANSPORT_OPTIONS = {
+    # Longer than any countdown or ETA we schedule, so Redis never redelivers a task
+    # that is still waiting for its time.
+    "visibility_timeout": 2 * 60 * 60,
+    # Publishing gives up at once when Redis is down (kombu's default retries for
+    # about 6 s): the request that asked goes on, and its outbox rows wait for the
+    # notification sweep. Workers reconnect by their own, patient, loop.
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+    "socket_connect_timeout": 3,
+}
+
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -154,9 +168,7 @@ if REDIS_URL:
         }
     }
     CELERY_BROKER_URL = REDIS_URL
-    # Longer than any countdown or ETA we schedule, so Redis never redelivers a task
-    # that is still waiting for its time.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+    CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
 else:
     # The cache must be shared by every process (web, worker), so not local memory.
     CACHES = {
@@ -196,6 +208,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 30.0,
     },
     "sla-sweep": {"task": "incidents.tasks.sla_sweep_task", "schedule": 30.0},
+    "notification-sweep": {
+        "task": "incidents.tasks.notification_sweep_task",
+        "schedule": 30.0,
+    },
     "alert-delivery-prune": {
         "task": "incidents.tasks.alert_delivery_prune_task",
         "schedule": 60 * 60.0,

@@ -2,6 +2,7 @@
 
 from incidents.models.alerts import Alert, AlertDelivery, ApiToken, Integration
 from incidents.models.incident import Incident, LifecyclePolicy, Problem
+from incidents.models.notifications import Notification, WebhookEndpoint
 from incidents.models.organisation import Area, Category, Service, Team
 from incidents.models.priority import (
     DEFAULT_MATRIX,
@@ -38,6 +39,7 @@ __all__ = [
     "IncidentEvent",
     "IncidentNote",
     "LifecyclePolicy",
+    "Notification",
     "Priority",
     "PriorityMatrixCell",
     "Problem",
@@ -45,5 +47,6 @@ __all__ = [
     "StakeholderUpdate",
     "Team",
     "Urgency",
+    "WebhookEndpoint",
     "priority_for",
 ]

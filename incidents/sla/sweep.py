@@ -21,6 +21,7 @@ from incidents.exceptions import IncidentConflict
 from incidents.models import Incident, IncidentEvent, Priority
 from incidents.services import incident_close_unconfirmed, incident_escalate
 from incidents.services._base import record
+from incidents.services.notifications import notify
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ BATCH = 500
 def _claimed(pk: int, condition: Q, **claim: object) -> Incident | None:
     if Incident.objects.filter(condition, pk=pk).update(**claim) != 1:
         return None
-    return Incident.objects.select_related("team").get(pk=pk)
+    return Incident.objects.select_related("team__lead", "assignee").get(pk=pk)
 
 
 def _due(condition: Q, order_by: str) -> list[int]:
@@ -54,6 +55,7 @@ def _breach(incident: Incident, clock: str, at: datetime, due: datetime) -> None
         due=due.isoformat(),
         lead=incident.team.lead_id if incident.team else None,
     )
+    notify(incident, "sla_breached", at=at, clock=clock, due=due.isoformat())
     next_tier = incident.team.next_tier if incident.team else None
     if next_tier is not None and next_tier.tier > incident.tier:
         incident_escalate(
@@ -101,6 +103,10 @@ def sweep_warnings(now: datetime) -> int:
                 assignee=incident.assignee_id,
                 team=incident.team_id,
             )
+            due = incident.resolve_due_at
+            notify(
+                incident, "sla_warning", at=now, due=due.isoformat() if due else None
+            )
             acted += 1
     return acted
 
@@ -127,6 +133,7 @@ def sweep_unassigned_major(now: datetime) -> int:
                 waited_minutes=int((now - incident.logged_at).total_seconds() // 60),
                 lead=incident.team.lead_id if incident.team else None,
             )
+            notify(incident, "unassigned_major", at=now)
             acted += 1
     return acted
 
@@ -149,6 +156,12 @@ def sweep_update_cadence(now: datetime) -> int:
                 at=now,
                 due=incident.next_update_due_at.isoformat(),
                 assignee=incident.assignee_id,
+            )
+            notify(
+                incident,
+                "update_overdue",
+                at=now,
+                due=incident.next_update_due_at.isoformat(),
             )
             acted += 1
     return acted

@@ -1,0 +1,96 @@
+"""The notification outbox: every message is a row written in the transaction of
+the event that causes it, and delivered after commit by a worker."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import models
+
+
+def webhook_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class WebhookEndpoint(models.Model):
+    """An outgoing webhook: incident events are POSTed to ``url`` as JSON, signed
+    with HMAC-SHA256 of the body under ``secret`` (header ``X-ITSM-Signature``)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=100, default=webhook_secret)
+    events = models.JSONField(
+        default=list, blank=True, help_text="Event kinds to send; empty: all of them."
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def wants(self, kind: str) -> bool:
+        return self.is_active and (not self.events or kind in self.events)
+
+
+class Notification(models.Model):
+    """One message to one recipient: an email address or a webhook."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        WEBHOOK = "webhook", "Webhook"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    channel = models.CharField(max_length=7, choices=Channel.choices)
+    recipient = models.CharField(max_length=500, help_text="Address or webhook URL.")
+    webhook = models.ForeignKey(
+        WebhookEndpoint,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    event = models.CharField(max_length=32)
+    subject = models.CharField(max_length=255)
+    body = models.TextField()
+    payload = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=7, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="notification_due",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(
+                fields=["claimed_at"],
+                name="notification_claimed",
+                condition=models.Q(status="sending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} to {self.recipient}: {self.subject}"
