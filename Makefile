@@ -47,9 +47,11 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-# Alert intake throughput and latency on PostgreSQL, Redis and gunicorn; see benchmarks/README.md.
+# Alert intake throughput and latency on PostgreSQL, Redis and gunicorn, then the SLA
+# sweep over 10k and 1M incidents on PostgreSQL; see benchmarks/README.md.
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/alerts.py
+	$(BIN)/python benchmarks/sla_sweep.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

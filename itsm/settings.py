@@ -207,7 +207,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "itsm.tasks.worker_heartbeat_record",
         "schedule": 30.0,
     },
-    "sla-sweep": {"task": "incidents.tasks.sla_sweep_task", "schedule": 30.0},
+    "sla-sweep": {
+        "task": "incidents.tasks.sla_sweep_task",
+        "schedule": float(envint("SLA_SWEEP_SECONDS", 30)),
+    },
     "notification-sweep": {
         "task": "incidents.tasks.notification_sweep_task",
         "schedule": 30.0,

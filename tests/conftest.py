@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import pytest
+from django.apps import apps as global_apps
 from django.conf import settings
 
-from incidents.models import DEFAULT_MATRIX, PriorityMatrixCell
+from incidents.models import PriorityMatrixCell, SlaPolicy
 from incidents.roles import Role
 from tests.factories import make_user
 
@@ -30,23 +32,27 @@ def pytest_collection_modifyitems(
             item.add_marker(skip)
 
 
+# Data migrations that load defaults the product needs (all idempotent).
+DATA_MIGRATIONS = [
+    ("incidents.migrations.0003_default_priority_matrix", "load_default_matrix"),
+    ("incidents.migrations.0006_default_sla_policies", "load_defaults"),
+]
+
+
 @pytest.fixture(autouse=True)
-def default_priority_matrix(request: pytest.FixtureRequest) -> None:
-    """The matrix rows come from a data migration, and a transactional test's flush
-    removes them for the tests after it (and, with --reuse-db, for later runs);
-    put back any that are missing."""
-    if (
-        "db" not in request.fixturenames
-        and "transactional_db" not in request.fixturenames
-    ):
+def migration_data(request: pytest.FixtureRequest) -> None:
+    """A transactional test's flush removes what data migrations loaded, for the
+    tests after it (and, with --reuse-db, for later runs): load it again."""
+    uses_db = request.node.get_closest_marker("django_db") is not None or bool(
+        {"db", "transactional_db"} & set(request.fixturenames)
+    )
+    if not uses_db:
         return
     request.getfixturevalue("db")
-    existing = set(PriorityMatrixCell.objects.values_list("impact", "urgency"))
-    PriorityMatrixCell.objects.bulk_create(
-        PriorityMatrixCell(impact=impact, urgency=urgency, priority=priority)
-        for (impact, urgency), priority in DEFAULT_MATRIX.items()
-        if (impact, urgency) not in existing
-    )
+    if PriorityMatrixCell.objects.count() == 9 and SlaPolicy.objects.exists():
+        return
+    for module, function in DATA_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(global_apps, None)
 
 
 @pytest.fixture(autouse=True)
