@@ -31,10 +31,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from unittest import mock
 
 if TYPE_CHECKING:
-    from django.db.models import Q, QuerySet
+    pass
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 BIN = BASE_DIR / ".venv" / "bin"
@@ -303,43 +302,14 @@ def describe_seed(now: datetime) -> str:
 
 
 # ---------------------------------------------------------------- plans
-def rule_conditions(now: datetime) -> dict[str, tuple[Q, str]]:
-    """Each rule's selection (condition and ordering), captured by running the rule
-    with the sweep's ``_due`` replaced by a recorder that selects nothing."""
-    from incidents.sla import sweep
-
-    captured: dict[str, tuple[Q, str]] = {}
-    for name, rule in sweep.RULES.items():
-
-        def record(condition: Q, order_by: str, name: str = name) -> list[int]:
-            captured[name] = (condition, order_by)
-            return []
-
-        with mock.patch.object(sweep, "_due", record):
-            try:
-                rule(now)
-            except Exception as exc:  # the sweep itself will show the traceback
-                print(f"  {name}: no selection captured ({exc!r})")
-    return captured
-
-
-def selection(condition: Q, order_by: str) -> QuerySet:
-    """The query the sweep's ``_due`` runs for this condition and ordering."""
-    from incidents.models import Incident
-    from incidents.sla import sweep
-
-    return (
-        Incident.objects.filter(condition)
-        .order_by(order_by)
-        .values_list("pk", flat=True)[: sweep.BATCH]
-    )
-
-
 def print_plans(now: datetime) -> None:
-    """EXPLAIN (ANALYZE, BUFFERS) each rule's selection query. The queries only
-    read, so running them changes nothing."""
-    for name, (condition, order_by) in rule_conditions(now).items():
-        plan = selection(condition, order_by).explain(analyze=True, buffers=True)
+    """EXPLAIN (ANALYZE, BUFFERS) the one selection query of each sweep rule. The
+    queries only read, so running them changes nothing."""
+    from incidents.sla import sweep
+
+    for name in sweep.RULES:
+        _, order_by = sweep.conditions(now)[name]
+        plan = sweep.due_query(now, name).explain(analyze=True, buffers=True)
         print(f"  {name} (order by {order_by}):")
         for line in plan.splitlines():
             print(f"    {line}")

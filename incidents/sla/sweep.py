@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from incidents.exceptions import IncidentConflict
@@ -31,147 +31,175 @@ UNASSIGNED_MAJOR_AFTER = timedelta(minutes=15)
 BATCH = 500
 
 
-def _claimed(pk: int, condition: Q, **claim: object) -> Incident | None:
-    if Incident.objects.filter(condition, pk=pk).update(**claim) != 1:
-        return None
-    return Incident.objects.select_related("team__lead", "assignee").get(pk=pk)
+def conditions(now: datetime) -> dict[str, tuple[Q, str]]:
+    """What each rule selects at ``now``, and in which order (each served by a
+    partial index on the incident table)."""
+    return {
+        "response_breached": (
+            Q(respond_due_at__lte=now, respond_breached_at__isnull=True),
+            "respond_due_at",
+        ),
+        "resolution_breached": (
+            Q(resolve_due_at__lte=now, resolve_breached_at__isnull=True),
+            "resolve_due_at",
+        ),
+        "resolution_warned": (
+            Q(resolve_warn_at__lte=now, resolve_warned_at__isnull=True),
+            "resolve_warn_at",
+        ),
+        "unassigned_major": (
+            Q(
+                assignee__isnull=True,
+                unassigned_escalated_at__isnull=True,
+                priority__in=Priority.major(),
+                status__in=Incident.OPEN_STATUSES,
+                logged_at__lte=now - UNASSIGNED_MAJOR_AFTER,
+            ),
+            "logged_at",
+        ),
+        "update_overdue": (
+            Q(next_update_due_at__lte=now)
+            & (
+                Q(update_reminded_at__isnull=True)
+                | Q(update_reminded_at__lt=F("next_update_due_at"))
+            ),
+            "next_update_due_at",
+        ),
+        "auto_closed": (
+            Q(status=Incident.Status.RESOLVED, confirmation_due_at__lte=now),
+            "confirmation_due_at",
+        ),
+    }
 
 
-def _due(condition: Q, order_by: str) -> list[int]:
-    return list(
+def due_query(now: datetime, rule: str) -> QuerySet:
+    """The one query a rule runs to find its work: ids, oldest due first."""
+    condition, order_by = conditions(now)[rule]
+    return (
         Incident.objects.filter(condition)
         .order_by(order_by)
         .values_list("pk", flat=True)[:BATCH]
     )
 
 
-def _breach(incident: Incident, clock: str, at: datetime, due: datetime) -> None:
-    record(
-        incident,
-        IncidentEvent.Kind.SLA_BREACHED,
-        by=None,
-        at=at,
-        clock=clock,
-        due=due.isoformat(),
-        lead=incident.team.lead_id if incident.team else None,
-    )
-    notify(incident, "sla_breached", at=at, clock=clock, due=due.isoformat())
-    next_tier = incident.team.next_tier if incident.team else None
-    if next_tier is not None and next_tier.tier > incident.tier:
-        incident_escalate(
-            incident=incident,
-            by=None,
-            reason=f"The {clock} target was missed at {due:%Y-%m-%d %H:%M %Z}.",
-            now=at,
-        )
+def _claim_each(
+    now: datetime, rule: str, act: Callable[[Incident], None], **claim: object
+) -> int:
+    """For each incident the rule selects, claim it by setting ``claim`` where the
+    rule's condition still holds, and if this call changed exactly that row,
+    ``act`` on it in the same transaction. Returns how many were acted on."""
+    condition, _ = conditions(now)[rule]
+    acted = 0
+    for pk in list(due_query(now, rule)):
+        with transaction.atomic():
+            if Incident.objects.filter(condition, pk=pk).update(**claim) != 1:
+                continue  # another sweep got there first
+            act(Incident.objects.select_related("team__lead", "assignee").get(pk=pk))
+            acted += 1
+    return acted
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _lead(incident: Incident) -> int | None:
+    return incident.team.lead_id if incident.team else None
 
 
 def sweep_breaches(now: datetime, clock: str) -> int:
-    if clock == "response":
-        due_field, breached_field = "respond_due_at", "respond_breached_at"
-    else:
-        due_field, breached_field = "resolve_due_at", "resolve_breached_at"
-    condition = Q(**{f"{due_field}__lte": now, f"{breached_field}__isnull": True})
-    acted = 0
-    for pk in _due(condition, due_field):
-        with transaction.atomic():
-            incident = _claimed(pk, condition, **{breached_field: F(due_field)})
-            if incident is None:
-                continue
-            _breach(incident, clock, now, getattr(incident, breached_field))
-            acted += 1
-    return acted
+    """A missed target: on the timeline, to the incident managers and the lead, and
+    up to the team's next tier."""
+    prefix = "respond" if clock == "response" else "resolve"
+    due_field, breached_field = f"{prefix}_due_at", f"{prefix}_breached_at"
+
+    def breach(incident: Incident) -> None:
+        due = getattr(incident, breached_field)
+        record(
+            incident,
+            IncidentEvent.Kind.SLA_BREACHED,
+            by=None,
+            at=now,
+            clock=clock,
+            due=_iso(due),
+            lead=_lead(incident),
+        )
+        notify(incident, "sla_breached", at=now, clock=clock, due=_iso(due))
+        next_tier = incident.team.next_tier if incident.team else None
+        if next_tier is not None and next_tier.tier > incident.tier:
+            incident_escalate(
+                incident=incident,
+                by=None,
+                reason=f"The {clock} target was missed at {due:%Y-%m-%d %H:%M %Z}.",
+                now=now,
+            )
+
+    rule = f"{clock}_breached"
+    return _claim_each(now, rule, breach, **{breached_field: F(due_field)})
 
 
 def sweep_warnings(now: datetime) -> int:
-    condition = Q(resolve_warn_at__lte=now, resolve_warned_at__isnull=True)
-    acted = 0
-    for pk in _due(condition, "resolve_warn_at"):
-        with transaction.atomic():
-            incident = _claimed(pk, condition, resolve_warned_at=now)
-            if incident is None:
-                continue
-            record(
-                incident,
-                IncidentEvent.Kind.SLA_WARNING,
-                by=None,
-                at=now,
-                clock="resolution",
-                due=incident.resolve_due_at.isoformat()
-                if incident.resolve_due_at
-                else None,
-                assignee=incident.assignee_id,
-                team=incident.team_id,
-            )
-            due = incident.resolve_due_at
-            notify(
-                incident, "sla_warning", at=now, due=due.isoformat() if due else None
-            )
-            acted += 1
-    return acted
+    """A resolution target mostly used: the owner hears of it, once."""
+
+    def warn(incident: Incident) -> None:
+        due = _iso(incident.resolve_due_at)
+        record(
+            incident,
+            IncidentEvent.Kind.SLA_WARNING,
+            by=None,
+            at=now,
+            clock="resolution",
+            due=due,
+            assignee=incident.assignee_id,
+            team=incident.team_id,
+        )
+        notify(incident, "sla_warning", at=now, due=due)
+
+    return _claim_each(now, "resolution_warned", warn, resolve_warned_at=now)
 
 
 def sweep_unassigned_major(now: datetime) -> int:
-    condition = Q(
-        assignee__isnull=True,
-        unassigned_escalated_at__isnull=True,
-        priority__in=Priority.major(),
-        status__in=Incident.OPEN_STATUSES,
-        logged_at__lte=now - UNASSIGNED_MAJOR_AFTER,
-    )
-    acted = 0
-    for pk in _due(condition, "logged_at"):
-        with transaction.atomic():
-            incident = _claimed(pk, condition, unassigned_escalated_at=now)
-            if incident is None:
-                continue
-            record(
-                incident,
-                IncidentEvent.Kind.UNASSIGNED_MAJOR,
-                by=None,
-                at=now,
-                waited_minutes=int((now - incident.logged_at).total_seconds() // 60),
-                lead=incident.team.lead_id if incident.team else None,
-            )
-            notify(incident, "unassigned_major", at=now)
-            acted += 1
-    return acted
+    """A P1/P2 nobody took within 15 minutes: the incident managers and the lead
+    hear of it, once."""
+
+    def raise_it(incident: Incident) -> None:
+        waited = int((now - incident.logged_at).total_seconds() // 60)
+        record(
+            incident,
+            IncidentEvent.Kind.UNASSIGNED_MAJOR,
+            by=None,
+            at=now,
+            waited_minutes=waited,
+            lead=_lead(incident),
+        )
+        notify(incident, "unassigned_major", at=now)
+
+    return _claim_each(now, "unassigned_major", raise_it, unassigned_escalated_at=now)
 
 
 def sweep_update_cadence(now: datetime) -> int:
-    condition = Q(next_update_due_at__lte=now) & (
-        Q(update_reminded_at__isnull=True)
-        | Q(update_reminded_at__lt=F("next_update_due_at"))
-    )
-    acted = 0
-    for pk in _due(condition, "next_update_due_at"):
-        with transaction.atomic():
-            incident = _claimed(pk, condition, update_reminded_at=now)
-            if incident is None:
-                continue
-            record(
-                incident,
-                IncidentEvent.Kind.UPDATE_OVERDUE,
-                by=None,
-                at=now,
-                due=incident.next_update_due_at.isoformat(),
-                assignee=incident.assignee_id,
-            )
-            notify(
-                incident,
-                "update_overdue",
-                at=now,
-                due=incident.next_update_due_at.isoformat(),
-            )
-            acted += 1
-    return acted
+    """A stakeholder update is overdue: the owner is reminded, once per due time."""
+
+    def remind(incident: Incident) -> None:
+        due = _iso(incident.next_update_due_at)
+        record(
+            incident,
+            IncidentEvent.Kind.UPDATE_OVERDUE,
+            by=None,
+            at=now,
+            due=due,
+            assignee=incident.assignee_id,
+        )
+        notify(incident, "update_overdue", at=now, due=due)
+
+    return _claim_each(now, "update_overdue", remind, update_reminded_at=now)
 
 
 def sweep_auto_close(now: datetime) -> int:
-    condition = Q(status=Incident.Status.RESOLVED, confirmation_due_at__lte=now)
+    # The close service is the claim here: it locks the row and refuses an
+    # incident that is no longer resolved.
     acted = 0
-    for pk in _due(condition, "confirmation_due_at"):
-        incident = Incident.objects.filter(pk=pk).first()
+    for incident in Incident.objects.filter(pk__in=list(due_query(now, "auto_closed"))):
         try:
             incident_close_unconfirmed(incident=incident, now=now)
         except IncidentConflict:
