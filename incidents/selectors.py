@@ -4,14 +4,24 @@ starts from it."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 
-from incidents.models import AlertDelivery, Incident, IncidentEvent, Service, Team
+from incidents.models import (
+    AlertDelivery,
+    Incident,
+    IncidentEvent,
+    Priority,
+    Service,
+    Team,
+)
 
 # Roles that read every incident: agents, incident managers, managers.
 READ_ALL_PERMISSION = "incidents.view_incident"
@@ -90,4 +100,96 @@ def alert_inspector(
     return [
         InspectedOccurrence(event, deliveries.get(keys.get(event.pk)))
         for event in events
+    ]
+
+
+QUEUE_PAGE_SIZE = 50
+BREACHING_WITHIN = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    incidents: list[Incident]
+    next_cursor: str | None
+
+
+def incident_queue(
+    *,
+    user: AbstractBaseUser,
+    filters: dict[str, Any],
+    cursor: str | None = None,
+    now: datetime,
+) -> QueuePage:
+    """One page of the agent queue: a view (mine, my teams, unassigned, all open,
+    breaching soon, major), filters, search and sort, paged by keyset (no OFFSET,
+    so the thousandth page costs what the first does)."""
+    queryset = incidents_visible_to(user).select_related("category", "team", "assignee")
+    view = filters.get("view") or "open"
+    if not filters.get("state"):  # a chosen state may be a closed one
+        queryset = queryset.filter(status__in=Incident.OPEN_STATUSES)
+    if view == "mine":
+        queryset = queryset.filter(assignee=user)
+    elif view == "team":
+        queryset = queryset.filter(team__in=Team.objects.filter(members=user))
+    elif view == "unassigned":
+        queryset = queryset.filter(assignee__isnull=True)
+    elif view == "major":
+        queryset = queryset.filter(priority__in=Priority.major())
+    elif view == "breaching":
+        soon = now + BREACHING_WITHIN
+        queryset = queryset.filter(
+            Q(respond_due_at__lte=soon)
+            | Q(resolve_due_at__lte=soon)
+            | Q(respond_breached_at__isnull=False, acknowledged_at__isnull=True)
+            | Q(resolve_breached_at__isnull=False)
+        )
+    lookups = {
+        "status": filters.get("state"),
+        "priority": filters.get("priority"),
+        "category": filters.get("category"),
+        "team": filters.get("team"),
+        "services": filters.get("service"),
+        "source": filters.get("source"),
+    }
+    queryset = queryset.filter(**{k: v for k, v in lookups.items() if v})
+    if term := (filters.get("q") or "").strip():
+        match = Q(title__icontains=term) | Q(description__icontains=term)
+        number = re.fullmatch(r"(?i)(?:INC-?)?0*(\d+)", term)
+        if number:
+            match |= Q(pk=int(number.group(1)))
+        queryset = queryset.filter(match)
+
+    if filters.get("sort") == "priority":
+        queryset = queryset.annotate(rank=Coalesce("priority", Value(9))).order_by(
+            "rank", "-id"
+        )
+        if cursor and re.fullmatch(r"\d+\.\d+", cursor):
+            rank, last = (int(part) for part in cursor.split("."))
+            queryset = queryset.filter(Q(rank__gt=rank) | Q(rank=rank, pk__lt=last))
+    else:
+        queryset = queryset.order_by("-id")
+        if cursor and cursor.isdigit():
+            queryset = queryset.filter(pk__lt=int(cursor))
+
+    rows = list(queryset.prefetch_related("services")[: QUEUE_PAGE_SIZE + 1])
+    page, more = rows[:QUEUE_PAGE_SIZE], len(rows) > QUEUE_PAGE_SIZE
+    next_cursor = None
+    if more:
+        last = page[-1]
+        sorted_by_rank = filters.get("sort") == "priority"
+        next_cursor = f"{last.rank}.{last.pk}" if sorted_by_rank else str(last.pk)
+    return QueuePage(page, next_cursor)
+
+
+def incident_allowed_transitions(
+    incident: Incident, user: AbstractBaseUser
+) -> list[str]:
+    """The transitions ``user`` may start from the incident's state, in lifecycle
+    order. Guards that depend on input (a resolution, a reason) are not checked
+    here: the form asks for that input, and the service says what is missing."""
+    rules = Incident._meta.get_field("status").get_all_transitions(Incident)
+    return [
+        rule.name
+        for rule in rules
+        if rule.source in (incident.status, "*") and rule.has_perm(incident, user)
     ]

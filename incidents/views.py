@@ -1,27 +1,313 @@
-"""The home page of each role's area. Each view checks login first (anonymous users
-are sent to the login page) and then the area permission (others get 403)."""
+"""The browser side: each role's area, and the agent console (the queue and the
+incident page). Views check login first (anonymous users go to the login page),
+then the area permission (others get 403); every write is one service call,
+followed by a redirect."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from django import forms as django_forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
-from incidents import selectors
+from incidents import forms, selectors, services
+from incidents.exceptions import IncidentConflict
+from incidents.models import Incident
+from incidents.sla.sync import sla_clocks
+
+CONSOLE = "incidents.use_agent_console"
 
 
-@login_required
-@permission_required("incidents.use_agent_console", raise_exception=True)
+def console_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    return login_required(permission_required(CONSOLE, raise_exception=True)(view))
+
+
+@console_required
 def console(request: HttpRequest) -> HttpResponse:
-    teams = selectors.team_list(member=request.user)
-    return render(request, "incidents/console.html", {"teams": teams})
+    """The queue. With an ``HX-Request`` header only the table is rendered: the
+    page polls it, keeping its filters, selection and scroll."""
+    form = forms.QueueFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    if not filters.get("view"):
+        filters["view"] = "team" if request.user.teams.exists() else "open"
+    page = selectors.incident_queue(
+        user=request.user,
+        filters=filters,
+        cursor=request.GET.get("after"),
+        now=timezone.now(),
+    )
+    query = request.GET.copy()
+    query.pop("after", None)
+    context = {"form": form, "page": page, "view": filters["view"], "query": query}
+    template = (
+        "incidents/partials/queue_table.html"
+        if request.htmx
+        else ("incidents/incident_list.html")
+    )
+    return render(request, template, context)
+
+
+def _incident_for(request: HttpRequest, number: str) -> Incident:
+    visible = selectors.incidents_visible_to(request.user).select_related(
+        "category", "team", "assignee", "requester", "merged_into", "follows_up"
+    )
+    try:
+        return visible.by_number(number)
+    except Incident.DoesNotExist:
+        raise Http404 from None
+
+
+# The transitions offered on the page, in the order of the lifecycle.
+TRANSITION_LABELS = {
+    "triage": "Triage",
+    "start_work": "Take and start work",
+    "wait_for_requester": "Ask the requester",
+    "resume": "Resume work",
+    "resolve": "Resolve",
+    "confirm": "Confirm the fix",
+    "reopen": "Reopen",
+    "cancel": "Cancel",
+    "merge": "Merge into another incident",
+}
+NO_INPUT = ("start_work", "resume", "confirm")
+ACTION_LABELS = {
+    **TRANSITION_LABELS,
+    "note": "Add",
+    "update": "Post update",
+    "assign": "Assign",
+    "escalate": "Escalate to the next tier",
+}
+
+
+def _detail(
+    request: HttpRequest,
+    incident: Incident,
+    bound: dict[str, django_forms.Form] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The incident page. ``bound`` holds forms that failed, with what was typed."""
+    version = {"version": incident.version}
+    team = incident.team
+    blank = {
+        "note": forms.NoteForm(initial=version),
+        "update": forms.UpdateForm(initial=version),
+        "triage": forms.TriageForm(
+            initial={
+                **version,
+                "category": incident.category_id,
+                "impact": incident.impact,
+                "urgency": incident.urgency,
+            }
+        ),
+        "resolve": forms.ResolveForm(initial=version),
+        "wait_for_requester": forms.QuestionForm(initial=version),
+        "reopen": forms.ReasonForm(initial=version),
+        "cancel": forms.ReasonForm(initial=version),
+        "merge": forms.MergeForm(initial=version),
+        "assign": forms.AssignForm(initial=version, team=team),
+        "escalate": forms.EscalateForm(initial=version),
+        **{name: forms.VersionedForm(initial=version) for name in NO_INPUT},
+    }
+    allowed = set(selectors.incident_allowed_transitions(incident, request.user))
+    # A form that failed comes back on top, as typed, with why it failed: also
+    # when its action is no longer offered (someone else moved the incident on).
+    failed = [
+        (name, ACTION_LABELS.get(name, name), form)
+        for name, form in (bound or {}).items()
+    ]
+    context = {
+        "incident": incident,
+        "failed": failed,
+        "transitions": [
+            (name, label, blank[name])
+            for name, label in TRANSITION_LABELS.items()
+            if name in allowed
+        ],
+        "forms": blank,
+        "notes": incident.notes.select_related("author"),
+        "updates": incident.updates.select_related("author"),
+        "events": incident.events.select_related("actor").order_by("-at", "-id"),
+        "alerts": selectors.alert_inspector(incident=incident),
+        "clocks": sla_clocks(incident, now=timezone.now()),
+        "can_work": request.user.has_perm("incidents.work_incident"),
+    }
+    return render(request, "incidents/incident_detail.html", context, status=status)
+
+
+@console_required
+def incident_detail(request: HttpRequest, number: str) -> HttpResponse:
+    return _detail(request, _incident_for(request, number))
+
+
+def _into(request: HttpRequest, number: str) -> Incident:
+    try:
+        return _incident_for(request, number)
+    except Http404:
+        raise ValidationError({"into": f"No incident {number}."}) from None
+
+
+# action -> (form, service call). Each gets the incident, the request, the
+# cleaned data (without "version") and the version the person saw.
+ACTIONS: dict[str, tuple[type[django_forms.Form], Callable[..., Any]]] = {
+    "note": (
+        forms.NoteForm,
+        lambda i, r, d, v: services.incident_add_note(incident=i, by=r.user, **d),
+    ),
+    "update": (
+        forms.UpdateForm,
+        lambda i, r, d, v: services.incident_post_update(incident=i, by=r.user, **d),
+    ),
+    "triage": (
+        forms.TriageForm,
+        lambda i, r, d, v: services.incident_triage(
+            incident=i, by=r.user, expected_version=v, **d
+        ),
+    ),
+    "start_work": (
+        forms.VersionedForm,
+        lambda i, r, d, v: services.incident_start_work(
+            incident=i, by=r.user, expected_version=v
+        ),
+    ),
+    "wait_for_requester": (
+        forms.QuestionForm,
+        lambda i, r, d, v: services.incident_wait_for_requester(
+            incident=i, by=r.user, **d
+        ),
+    ),
+    "resume": (
+        forms.VersionedForm,
+        lambda i, r, d, v: services.incident_resume(incident=i, by=r.user),
+    ),
+    "resolve": (
+        forms.ResolveForm,
+        lambda i, r, d, v: services.incident_resolve(
+            incident=i, by=r.user, expected_version=v, **d
+        ),
+    ),
+    "reopen": (
+        forms.ReasonForm,
+        lambda i, r, d, v: services.incident_reopen(incident=i, by=r.user, **d),
+    ),
+    "confirm": (
+        forms.VersionedForm,
+        lambda i, r, d, v: services.incident_confirm(incident=i, by=r.user),
+    ),
+    "cancel": (
+        forms.ReasonForm,
+        lambda i, r, d, v: services.incident_cancel(incident=i, by=r.user, **d),
+    ),
+    "merge": (
+        forms.MergeForm,
+        lambda i, r, d, v: services.incident_merge(
+            incident=i, into=_into(r, d["into"]), by=r.user
+        ),
+    ),
+    "assign": (
+        forms.AssignForm,
+        lambda i, r, d, v: services.incident_assign(
+            incident=i, by=r.user, assignee=d["assignee"], expected_version=v
+        ),
+    ),
+    "escalate": (
+        forms.EscalateForm,
+        lambda i, r, d, v: services.incident_escalate(incident=i, by=r.user, **d),
+    ),
+}
+
+
+@require_POST
+@console_required
+def incident_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
+    """Run one action on the incident. On success, back to the page. If it fails,
+    the page comes back with the form as it was typed and the reason: 400 for
+    bad input, 409 when the state does not allow it or someone else changed the
+    incident meanwhile (the text is kept; nothing is overwritten)."""
+    if action not in ACTIONS:
+        raise Http404
+    incident = _incident_for(request, number)
+    form_class, run = ACTIONS[action]
+    kwargs = {"team": incident.team} if form_class is forms.AssignForm else {}
+    form = form_class(request.POST, **kwargs)
+    if not form.is_valid():
+        return _detail(request, incident, {action: form}, status=400)
+    data = dict(form.cleaned_data)
+    seen = data.pop("version")
+    # Only edits that replace what someone else may have set compare versions;
+    # notes and updates add, so they never conflict.
+    try:
+        if seen != incident.version and action not in ("note", "update"):
+            raise IncidentConflict(
+                f"{incident.number} was changed by someone else while you were "
+                "looking at it. Your text is below; check the page and send again.",
+                code="stale",
+            )
+        run(incident, request, data, seen)
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            target = field if field in form.fields else None
+            for error in errors:
+                form.add_error(target, error)
+        return _detail(request, _fresh(incident), {action: form}, status=400)
+    except IncidentConflict as exc:
+        form.add_error(None, exc.message)
+        fresh = _fresh(incident)
+        form.data = form.data.copy()
+        form.data["version"] = fresh.version  # sending again means "I saw it now"
+        return _detail(request, fresh, {action: form}, status=409)
+    except PermissionDenied:
+        raise
+    messages.success(request, "Done.")
+    return redirect("incidents:detail", number=incident.number)
+
+
+def _fresh(incident: Incident) -> Incident:
+    return Incident.objects.select_related(
+        "category", "team", "assignee", "requester", "merged_into", "follows_up"
+    ).get(pk=incident.pk)
+
+
+@console_required
+def incident_new(request: HttpRequest) -> HttpResponse:
+    """Log what an agent saw."""
+    form = forms.IncidentCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            incident = services.incident_log(
+                by=request.user,
+                source=Incident.Source.AGENT,
+                title=data["title"],
+                description=data["description"],
+                category=data["category"],
+                services=data["services"],
+                impact=data["impact"],
+                urgency=data["urgency"],
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            return redirect("incidents:detail", number=incident.number)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "incidents/incident_form.html", {"form": form}, status=status
+    )
 
 
 @login_required
 @permission_required("incidents.use_requester_portal", raise_exception=True)
 def portal(request: HttpRequest) -> HttpResponse:
-    services = selectors.service_list(public_only=True)
-    return render(request, "incidents/portal.html", {"services": services})
+    services_list = selectors.service_list(public_only=True)
+    return render(request, "incidents/portal.html", {"services": services_list})
 
 
 @login_required

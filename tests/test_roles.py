@@ -24,7 +24,7 @@ OPENS = {
     Role.ADMIN: {"/admin/"},
 }
 NAV_LABELS = {
-    "/console/": "Agent console",
+    "/console/": "Queue",
     "/portal/": "Portal",
     "/dashboards/": "Dashboards",
     "/admin/": "Admin",

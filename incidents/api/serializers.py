@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from incidents.models import Incident, IncidentEvent, IncidentNote, StakeholderUpdate
+from incidents.selectors import incident_allowed_transitions
 from incidents.sla.sync import sla_clocks
 
 
@@ -93,10 +94,9 @@ class IncidentOutputSerializer(serializers.ModelSerializer):
         return f"PRB-{incident.problem_id:06d}" if incident.problem_id else None
 
     def get_allowed_transitions(self, incident: Incident) -> list[str]:
-        """What the caller may do now: the state machine's transitions that this
-        user holds and whose guards pass."""
-        user = self.context["request"].user
-        return [t.name for t in incident.get_available_user_status_transitions(user)]
+        """What the caller may start now from this state (input-dependent guards
+        are checked when the transition is posted)."""
+        return incident_allowed_transitions(incident, self.context["request"].user)
 
 
 class NoteOutputSerializer(serializers.ModelSerializer):

@@ -30,16 +30,6 @@ def test_dashboards_cost_constant_queries(
     assert response.content.count(b"<tr>") == teams + 1
 
 
-def test_console_lists_only_the_agents_teams(agent: Any, client: Client) -> None:
-    mine = make_team(name="Service Desk")
-    mine.members.add(agent)
-    make_team(name="Elsewhere")
-    client.force_login(agent)
-    response = client.get("/console/")
-    assert b"Service Desk" in response.content
-    assert b"Elsewhere" not in response.content
-
-
 def test_portal_lists_public_services_only(end_user: Any, client: Client) -> None:
     make_service(name="Email", is_public=True)
     make_service(name="Backup robot", is_public=False)

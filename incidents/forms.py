@@ -1,0 +1,138 @@
+"""Forms of the agent console. They validate input only; every write is a service
+call in the views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from incidents.models import (
+    Category,
+    Impact,
+    Incident,
+    IncidentNote,
+    Priority,
+    Service,
+    Team,
+    Urgency,
+)
+
+
+def _blank(choices: list[tuple[Any, str]], label: str = "Any") -> list[tuple[Any, str]]:
+    return [("", label), *choices]
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's view, filters, search and sort, all from the query string."""
+
+    VIEWS = [
+        ("team", "My teams"),
+        ("mine", "Mine"),
+        ("unassigned", "Unassigned"),
+        ("open", "All open"),
+        ("breaching", "Breaching soon"),
+        ("major", "Major (P1/P2)"),
+    ]
+    SORTS = [("newest", "Newest first"), ("priority", "Priority, then newest")]
+
+    view = forms.ChoiceField(choices=VIEWS, required=False)
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    state = forms.ChoiceField(choices=_blank(Incident.Status.choices), required=False)
+    priority = forms.TypedChoiceField(
+        choices=_blank(Priority.choices), coerce=int, required=False, empty_value=None
+    )
+    category = forms.ModelChoiceField(Category.objects.all(), required=False)
+    team = forms.ModelChoiceField(Team.objects.all(), required=False)
+    service = forms.ModelChoiceField(Service.objects.all(), required=False)
+    source = forms.ChoiceField(choices=_blank(Incident.Source.choices), required=False)
+    sort = forms.ChoiceField(choices=SORTS, required=False)
+
+
+class VersionedForm(forms.Form):
+    """Carries the incident version the person saw, so a change made meanwhile by
+    someone else is reported, not overwritten."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class NoteForm(VersionedForm):
+    kind = forms.ChoiceField(
+        choices=IncidentNote.Kind.choices,
+        widget=forms.RadioSelect,
+        initial=IncidentNote.Kind.WORK_NOTE,
+    )
+    body = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class UpdateForm(VersionedForm):
+    body = forms.CharField(
+        label="Stakeholder update", widget=forms.Textarea(attrs={"rows": 3})
+    )
+    is_public = forms.BooleanField(label="Public (status page)", required=False)
+
+
+class TriageForm(VersionedForm):
+    category = forms.ModelChoiceField(Category.objects.all())
+    impact = forms.ChoiceField(choices=Impact.choices)
+    urgency = forms.ChoiceField(choices=Urgency.choices)
+    team = forms.ModelChoiceField(
+        Team.objects.all(), required=False, help_text="Empty: the category's team."
+    )
+
+
+class ResolveForm(VersionedForm):
+    resolution_kind = forms.ChoiceField(
+        label="Fix", choices=Incident.ResolutionKind.choices
+    )
+    resolution = forms.CharField(
+        label="What was done", widget=forms.Textarea(attrs={"rows": 3})
+    )
+    verification = forms.CharField(
+        label="How it was verified", widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ReasonForm(VersionedForm):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class QuestionForm(VersionedForm):
+    question = forms.CharField(
+        label="Question to the requester", widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class MergeForm(VersionedForm):
+    into = forms.CharField(label="Merge into (number)", max_length=20)
+
+
+class AssignForm(VersionedForm):
+    assignee = forms.ModelChoiceField(get_user_model().objects.none(), required=False)
+
+    def __init__(self, *args: Any, team: Team | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if team is not None:
+            self.fields["assignee"].queryset = team.members.order_by("username")
+
+
+class EscalateForm(VersionedForm):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class IncidentCreateForm(forms.Form):
+    """What an agent saw, logged as a new incident."""
+
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
+    category = forms.ModelChoiceField(Category.objects.all(), required=False)
+    services = forms.ModelMultipleChoiceField(Service.objects.all(), required=False)
+    impact = forms.ChoiceField(
+        choices=_blank(Impact.choices, "Not known yet"), required=False
+    )
+    urgency = forms.ChoiceField(
+        choices=_blank(Urgency.choices, "Not known yet"), required=False
+    )

@@ -1,0 +1,265 @@
+"""The agent console in the browser: the queue and the incident page."""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from incidents import services
+from incidents.models import Incident, IncidentNote
+from tests.factories import make_incident, make_team
+from tests.incidents.conftest import incident_in
+
+pytestmark = pytest.mark.django_db
+
+S = Incident.Status
+
+
+@pytest.fixture
+def browser(org: SimpleNamespace) -> Client:
+    client = Client()
+    client.force_login(org.agent)
+    return client
+
+
+def numbers(response: Any) -> list[str]:
+    return re.findall(r">(INC-\d{6})</a>", response.content.decode())
+
+
+def page(incident: Incident, tail: str = "") -> str:
+    return f"/console/{incident.number}/{tail}"
+
+
+# ---------------------------------------------------------------- the queue
+def test_queue_defaults_to_my_teams_open_incidents(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    mine = incident_in(S.TRIAGED, org)
+    elsewhere = make_incident(title="Other team", category=None)
+    services.incident_assign(
+        incident=elsewhere, by=None, assignee=None, team=make_team()
+    )
+    closed = incident_in(S.CLOSED, org)
+    listed = numbers(browser.get("/console/"))
+    assert mine.number in listed
+    assert elsewhere.number not in listed and closed.number not in listed
+
+
+@pytest.mark.parametrize("view", ["mine", "unassigned", "major", "open", "breaching"])
+def test_queue_views(org: SimpleNamespace, browser: Client, view: str) -> None:
+    taken = incident_in(S.INVESTIGATING, org)  # P2, assigned to the agent
+    waiting = incident_in(S.TRIAGED, org)  # P2, unassigned
+    minor = services.incident_log(
+        by=org.agent, title="Mouse", source="agent", impact="low", urgency="low"
+    )
+    listed = set(numbers(browser.get("/console/", {"view": view})))
+    expected = {
+        "mine": {taken.number},
+        "unassigned": {waiting.number, minor.number},
+        "major": {taken.number, waiting.number},
+        "open": {taken.number, waiting.number, minor.number},
+        "breaching": {taken.number, waiting.number},  # logged in March: overdue
+    }[view]
+    assert listed == expected
+
+
+def test_queue_filters_and_search(org: SimpleNamespace, browser: Client) -> None:
+    triaged = incident_in(S.TRIAGED, org)
+    new = incident_in(S.NEW, org)
+    assert numbers(browser.get("/console/", {"view": "open", "state": "new"})) == [
+        new.number
+    ]
+    assert numbers(browser.get("/console/", {"view": "open", "q": triaged.number})) == [
+        triaged.number
+    ]
+    response = browser.get("/console/", {"view": "open", "priority": "9"})
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+
+
+def test_queue_pages_by_keyset(org: SimpleNamespace, browser: Client) -> None:
+    made = [make_incident(title=f"Alert {n}").number for n in range(55)]
+    first = browser.get("/console/", {"view": "open"})
+    first_numbers = numbers(first)
+    assert len(first_numbers) == 50
+    link = re.search(r'href="\?([^"]*after=\d+)"', first.content.decode()).group(1)
+    second = browser.get("/console/?" + link.replace("&amp;", "&"))
+    second_numbers = numbers(second)
+    assert sorted(first_numbers + second_numbers) == sorted(made)
+    assert "after=" not in second.content.decode()
+
+
+def test_queue_poll_returns_only_the_table(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    incident_in(S.TRIAGED, org)
+    response = browser.get("/console/", HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert html.lstrip().startswith("<table") and "<html" not in html
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_queue_costs_constant_queries(
+    org: SimpleNamespace, browser: Client, django_assert_num_queries: Any, count: int
+) -> None:
+    for _ in range(count):
+        incident_in(S.TRIAGED, org)
+    # session, user, permissions (2), "has teams?", incidents, services, and the
+    # filter form's categories, teams and services
+    with django_assert_num_queries(10):
+        assert browser.get("/console/").status_code == 200
+
+
+def test_requester_cannot_open_the_console(org: SimpleNamespace) -> None:
+    incident = incident_in(S.NEW, org)
+    client = Client()
+    client.force_login(org.requester)
+    assert client.get("/console/").status_code == 403
+    assert client.get(page(incident)).status_code == 403
+    response = client.post(page(incident, "note/"), {"kind": "reply", "body": "x"})
+    assert response.status_code == 403
+
+
+# ---------------------------------------------------------------- the incident page
+def test_page_offers_only_what_the_state_allows(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    html = browser.get(page(incident_in(S.TRIAGED, org))).content.decode()
+    offered = re.findall(r"<summary>([^<]+)</summary>", html)
+    assert "Take and start work" in offered and "Cancel" in offered
+    assert "Resolve" not in offered and "Reopen" not in offered
+
+
+@pytest.mark.parametrize("extra", [0, 12])
+def test_page_costs_constant_queries(
+    org: SimpleNamespace,
+    browser: Client,
+    django_assert_num_queries: Any,
+    extra: int,
+) -> None:
+    incident = incident_in(S.INVESTIGATING, org)
+    for n in range(extra):
+        services.incident_add_note(
+            incident=incident, by=org.agent, kind="reply", body=f"n{n}"
+        )
+        services.incident_post_update(incident=incident, by=org.agent, body=f"u{n}")
+    with django_assert_num_queries(15):
+        assert browser.get(page(incident)).status_code == 200
+
+
+def test_note_is_added_and_the_page_comes_back(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    incident = incident_in(S.INVESTIGATING, org)
+    response = browser.post(
+        page(incident, "note/"),
+        {
+            "kind": "work_note",
+            "body": "Relay logs show TLS errors",
+            "version": incident.version,
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == page(incident)
+    note = incident.notes.last()
+    assert (note.kind, note.body) == (
+        IncidentNote.Kind.WORK_NOTE,
+        "Relay logs show TLS errors",
+    )
+
+
+def test_failed_resolve_keeps_the_text_and_says_why(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    incident = incident_in(S.INVESTIGATING, org)
+    response = browser.post(
+        page(incident, "resolve/"),
+        {
+            "resolution_kind": "workaround",
+            "resolution": "Restarted the relay at 03:12",
+            "verification": "",
+            "version": incident.version,
+        },
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Restarted the relay at 03:12" in html
+    assert "This field is required." in html
+    incident.refresh_from_db()
+    assert incident.status == S.INVESTIGATING
+
+
+def test_a_change_made_meanwhile_is_a_conflict_with_the_text_kept(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    incident = incident_in(S.INVESTIGATING, org)
+    seen = incident.version
+    services.incident_escalate(incident=incident, by=org.agent, reason="DBA needed")
+    response = browser.post(
+        page(incident, "resolve/"),
+        {
+            "resolution_kind": "workaround",
+            "resolution": "Cleared the queue by hand",
+            "verification": "Mail flows again",
+            "version": seen,
+        },
+    )
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "changed by someone else" in html
+    assert "Cleared the queue by hand" in html
+    incident.refresh_from_db()
+    assert incident.status == S.INVESTIGATING and incident.resolution == ""
+
+
+def test_action_not_allowed_now_is_409(org: SimpleNamespace, browser: Client) -> None:
+    incident = incident_in(S.NEW, org)
+    response = browser.post(
+        page(incident, "resolve/"),
+        {
+            "resolution_kind": "workaround",
+            "resolution": "x",
+            "verification": "y",
+            "version": incident.version,
+        },
+    )
+    assert response.status_code == 409
+    assert "it is new" in response.content.decode()
+
+
+def test_actions_are_post_only(org: SimpleNamespace, browser: Client) -> None:
+    incident = incident_in(S.NEW, org)
+    assert browser.get(page(incident, "note/")).status_code == 405
+    assert browser.post(page(incident, "explode/")).status_code == 404
+
+
+def test_user_text_is_escaped_on_the_page(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    incident = services.incident_log(
+        by=org.agent, title="<script>alert(1)</script>", source="agent"
+    )
+    html = browser.get(page(incident)).content.decode()
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_new_incident_form_logs_and_redirects(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    response = browser.post(
+        "/console/new/",
+        {
+            "title": "Printer on fire",
+            "category": org.category.pk,
+            "impact": "high",
+            "urgency": "medium",
+        },
+    )
+    incident = Incident.objects.get()
+    assert response.status_code == 302 and response["Location"] == page(incident)
+    assert (incident.priority, incident.team, incident.source) == (2, org.team, "agent")
+    assert browser.post("/console/new/", {"title": ""}).status_code == 400
