@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 # HTTPS is not forced. Production sets DEBUG=0 and its own SECRET_KEY.
 export DEBUG ?= 1
 
-.PHONY: run test lint clean bench
+.PHONY: run test lint clean bench screenshots
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed, found " + sys.version.split()[0])'
@@ -52,6 +52,10 @@ lint: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/alerts.py
 	$(BIN)/python benchmarks/sla_sweep.py
+
+# Rewrite the README's screenshots from the browser tests.
+screenshots: $(INSTALLED)
+	UPDATE_SCREENSHOTS=1 $(BIN)/pytest tests/browser -k screenshots
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -43,9 +43,13 @@ class QueueFilterForm(forms.Form):
     priority = forms.TypedChoiceField(
         choices=_blank(Priority.choices), coerce=int, required=False, empty_value=None
     )
-    category = forms.ModelChoiceField(Category.objects.all(), required=False)
-    team = forms.ModelChoiceField(Team.objects.all(), required=False)
-    service = forms.ModelChoiceField(Service.objects.all(), required=False)
+    category = forms.ModelChoiceField(
+        Category.objects.all(), required=False, empty_label="Any"
+    )
+    team = forms.ModelChoiceField(Team.objects.all(), required=False, empty_label="Any")
+    service = forms.ModelChoiceField(
+        Service.objects.all(), required=False, empty_label="Any"
+    )
     source = forms.ChoiceField(choices=_blank(Incident.Source.choices), required=False)
     sort = forms.ChoiceField(choices=SORTS, required=False)
 

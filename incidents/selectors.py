@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 
 from incidents.models import (
+    MAX_ID,
     AlertDelivery,
     Incident,
     IncidentEvent,
@@ -155,7 +156,7 @@ def incident_queue(
     if term := (filters.get("q") or "").strip():
         match = Q(title__icontains=term) | Q(description__icontains=term)
         number = re.fullmatch(r"(?i)(?:INC-?)?0*(\d+)", term)
-        if number:
+        if number and int(number.group(1)) <= MAX_ID:
             match |= Q(pk=int(number.group(1)))
         queryset = queryset.filter(match)
 
@@ -163,12 +164,12 @@ def incident_queue(
         queryset = queryset.annotate(rank=Coalesce("priority", Value(9))).order_by(
             "rank", "-id"
         )
-        if cursor and re.fullmatch(r"\d+\.\d+", cursor):
+        if cursor and re.fullmatch(r"\d{1,2}\.\d{1,18}", cursor):
             rank, last = (int(part) for part in cursor.split("."))
             queryset = queryset.filter(Q(rank__gt=rank) | Q(rank=rank, pk__lt=last))
     else:
         queryset = queryset.order_by("-id")
-        if cursor and cursor.isdigit():
+        if cursor and re.fullmatch(r"\d{1,18}", cursor):
             queryset = queryset.filter(pk__lt=int(cursor))
 
     rows = list(queryset.prefetch_related("services")[: QUEUE_PAGE_SIZE + 1])

@@ -93,27 +93,16 @@ def _detail(
     status: int = 200,
 ) -> HttpResponse:
     """The incident page. ``bound`` holds forms that failed, with what was typed."""
-    version = {"version": incident.version}
-    team = incident.team
+    initial = {
+        "version": incident.version,
+        "category": incident.category_id,
+        "impact": incident.impact,
+        "urgency": incident.urgency,
+    }
     blank = {
-        "note": forms.NoteForm(initial=version),
-        "update": forms.UpdateForm(initial=version),
-        "triage": forms.TriageForm(
-            initial={
-                **version,
-                "category": incident.category_id,
-                "impact": incident.impact,
-                "urgency": incident.urgency,
-            }
-        ),
-        "resolve": forms.ResolveForm(initial=version),
-        "wait_for_requester": forms.QuestionForm(initial=version),
-        "reopen": forms.ReasonForm(initial=version),
-        "cancel": forms.ReasonForm(initial=version),
-        "merge": forms.MergeForm(initial=version),
-        "assign": forms.AssignForm(initial=version, team=team),
-        "escalate": forms.EscalateForm(initial=version),
-        **{name: forms.VersionedForm(initial=version) for name in NO_INPUT},
+        name: _form(name, incident, initial=initial)
+        for name in ACTIONS
+        if name in ACTION_LABELS
     }
     allowed = set(selectors.incident_allowed_transitions(incident, request.user))
     # A form that failed comes back on top, as typed, with why it failed: also
@@ -223,6 +212,15 @@ ACTIONS: dict[str, tuple[type[django_forms.Form], Callable[..., Any]]] = {
 }
 
 
+def _form(action: str, incident: Incident, **kwargs: Any) -> django_forms.Form:
+    """The form of an action. Field ids carry the action's name: the page holds
+    many forms, and a label must point at exactly one field."""
+    form_class, _ = ACTIONS[action]
+    if form_class is forms.AssignForm:
+        kwargs["team"] = incident.team
+    return form_class(auto_id=f"{action}-%s", label_suffix="", **kwargs)
+
+
 @require_POST
 @console_required
 def incident_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
@@ -233,9 +231,8 @@ def incident_action(request: HttpRequest, number: str, action: str) -> HttpRespo
     if action not in ACTIONS:
         raise Http404
     incident = _incident_for(request, number)
-    form_class, run = ACTIONS[action]
-    kwargs = {"team": incident.team} if form_class is forms.AssignForm else {}
-    form = form_class(request.POST, **kwargs)
+    _, run = ACTIONS[action]
+    form = _form(action, incident, data=request.POST)
     if not form.is_valid():
         return _detail(request, incident, {action: form}, status=400)
     data = dict(form.cleaned_data)

@@ -12,13 +12,14 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from incidents.exceptions import IncidentConflict
+from incidents.models import MAX_ID
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -43,3 +44,12 @@ class NewestFirstCursorPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def decode_cursor(self, request: Any) -> Any:
+        cursor = super().decode_cursor(request)
+        position = cursor.position if cursor else None
+        if position is not None and not (
+            position.isdigit() and int(position) <= MAX_ID
+        ):
+            raise NotFound(self.invalid_cursor_message)
+        return cursor

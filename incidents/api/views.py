@@ -25,6 +25,7 @@ from incidents.api.serializers import (
     UpdateOutputSerializer,
 )
 from incidents.models import (
+    MAX_ID,
     Category,
     Impact,
     Incident,
@@ -53,14 +54,31 @@ def _require_staff_read(request: Request) -> None:
 
 
 def _related(queryset: QuerySet) -> serializers.PrimaryKeyRelatedField:
-    return serializers.PrimaryKeyRelatedField(queryset=queryset)
+    return IdRelatedField(queryset=queryset)
+
+
+class IdRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related row by id; an id beyond 64 bits is "does not exist" (400), not a
+    number the database driver chokes on."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, int) and not isinstance(data, bool) and data > MAX_ID:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
+
+
+class IdField(serializers.IntegerField):
+    """A database id: 1 up to the largest 64-bit integer (beyond it, a 400)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
 
 
 class VersionField(serializers.IntegerField):
     """The ``version`` the caller last read; a mismatch is answered 409."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(required=False, min_value=1, **kwargs)
+        super().__init__(required=False, min_value=1, max_value=MAX_ID, **kwargs)
 
 
 # ---------------------------------------------------------------- list and create
@@ -69,12 +87,12 @@ class IncidentFilterSerializer(serializers.Serializer):
         choices=Incident.Status.choices, required=False
     )
     priority = serializers.MultipleChoiceField(choices=Priority.choices, required=False)
-    team = serializers.IntegerField(required=False, min_value=1)
+    team = IdField(required=False)
     assignee = serializers.CharField(
         required=False, help_text="A user id, 'me' or 'none'."
     )
-    category = serializers.IntegerField(required=False, min_value=1)
-    service = serializers.IntegerField(required=False, min_value=1)
+    category = IdField(required=False)
+    service = IdField(required=False)
     source = serializers.ChoiceField(choices=Incident.Source.choices, required=False)
     search = serializers.CharField(required=False, max_length=200)
 
@@ -123,10 +141,10 @@ class IncidentCreateInputSerializer(serializers.Serializer):
     urgency = serializers.ChoiceField(
         choices=Urgency.choices, required=False, default=""
     )
-    services = serializers.PrimaryKeyRelatedField(
+    services = IdRelatedField(
         queryset=Service.objects.all(), many=True, required=False, default=list
     )
-    requester = serializers.IntegerField(required=False, min_value=1)
+    requester = IdField(required=False)
     detected_at = serializers.DateTimeField(required=False)
 
     def get_fields(self) -> dict[str, serializers.Field]:
@@ -184,9 +202,7 @@ class IncidentUpdateInputSerializer(serializers.Serializer):
     category = _related(Category.objects.all())
     impact = serializers.ChoiceField(choices=Impact.choices, required=False)
     urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
-    services = serializers.PrimaryKeyRelatedField(
-        queryset=Service.objects.all(), many=True, required=False
-    )
+    services = IdRelatedField(queryset=Service.objects.all(), many=True, required=False)
     version = VersionField()
 
     def get_fields(self) -> dict[str, serializers.Field]:
@@ -234,16 +250,10 @@ class TriageInput(serializers.Serializer):
     category = _related(Category.objects.all())
     impact = serializers.ChoiceField(choices=Impact.choices)
     urgency = serializers.ChoiceField(choices=Urgency.choices)
-    team = serializers.PrimaryKeyRelatedField(
-        queryset=Team.objects.all(), required=False
-    )
-    services = serializers.PrimaryKeyRelatedField(
-        queryset=Service.objects.all(), many=True, required=False
-    )
+    team = IdRelatedField(queryset=Team.objects.all(), required=False)
+    services = IdRelatedField(queryset=Service.objects.all(), many=True, required=False)
     known_error = serializers.BooleanField(required=False, default=False)
-    problem = serializers.PrimaryKeyRelatedField(
-        queryset=Problem.objects.all(), required=False
-    )
+    problem = IdRelatedField(queryset=Problem.objects.all(), required=False)
     version = VersionField()
 
 
@@ -384,18 +394,14 @@ class IncidentCloseApi(APIView):
 
 
 class AssignInput(serializers.Serializer):
-    assignee = serializers.IntegerField(allow_null=True, min_value=1)
-    team = serializers.PrimaryKeyRelatedField(
-        queryset=Team.objects.all(), required=False
-    )
+    assignee = IdField(allow_null=True)
+    team = IdRelatedField(queryset=Team.objects.all(), required=False)
     version = VersionField()
 
 
 class EscalateInput(serializers.Serializer):
     reason = serializers.CharField()
-    to_team = serializers.PrimaryKeyRelatedField(
-        queryset=Team.objects.all(), required=False
-    )
+    to_team = IdRelatedField(queryset=Team.objects.all(), required=False)
 
 
 class IncidentAssignApi(APIView):

@@ -1,7 +1,7 @@
 """The incidents app's models, one module per concern, all importable from here."""
 
 from incidents.models.alerts import Alert, AlertDelivery, ApiToken, Integration
-from incidents.models.incident import Incident, LifecyclePolicy, Problem
+from incidents.models.incident import MAX_ID, Incident, LifecyclePolicy, Problem
 from incidents.models.notifications import Notification, WebhookEndpoint
 from incidents.models.organisation import Area, Category, Service, Team
 from incidents.models.priority import (
@@ -23,6 +23,7 @@ from incidents.models.timeline import IncidentEvent, IncidentNote, StakeholderUp
 
 __all__ = [
     "DEFAULT_MATRIX",
+    "MAX_ID",
     "Alert",
     "AlertDelivery",
     "ApiToken",

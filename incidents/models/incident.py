@@ -16,6 +16,9 @@ from incidents.models.organisation import Category, Service, Team
 from incidents.models.priority import Impact, Priority, Urgency
 
 _NUMBER = re.compile(r"^\s*(?:INC-?)?0*(\d+)\s*$", re.IGNORECASE)
+# The largest id a 64-bit primary key holds; a larger number names no row (and
+# would overflow the database driver rather than match nothing).
+MAX_ID = 2**63 - 1
 
 
 class LifecyclePolicy(models.Model):
@@ -84,7 +87,7 @@ class IncidentQuerySet(models.QuerySet):
         """The incident ``INC-000123`` (also ``inc-123`` or ``123``); DoesNotExist
         for anything else."""
         match = _NUMBER.match(number or "")
-        if match is None:
+        if match is None or int(match.group(1)) > MAX_ID:
             raise self.model.DoesNotExist(f"{number!r} is not an incident number")
         return self.get(pk=int(match.group(1)))
 

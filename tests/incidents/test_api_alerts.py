@@ -501,7 +501,7 @@ def test_over_the_rate_limit_is_429(hook: Any) -> None:
 
 # ---------------------------------------------------------------- concurrency
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_twenty_threads_posting_one_new_alert_open_one_incident(
     org: SimpleNamespace,
 ) -> None:

@@ -370,3 +370,28 @@ def test_detail_shows_the_sla_clocks_with_explanations(
     assert resolution["target_seconds"] == 8 * 3600  # P2
     assert resolution["explanation"].startswith("resolution due 2026-03-02 ")
     assert "1 h 00 m used of 8 h 00 m" in resolution["explanation"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"team": str(2**70)},
+        {"search": "INC-" + "9" * 30},
+        {"cursor": "cD05OTk5OTk5OTk5OTk5OTk5OTk5OTk5OQ=="},  # p=9999... (too large)
+    ],
+)
+def test_numbers_beyond_64_bits_are_answered_not_crashed(
+    org: SimpleNamespace, api: Any, params: dict
+) -> None:
+    response = api("agent").get("/api/v1/incidents/", **params)
+    assert response.status_code in (200, 400, 404)
+
+
+def test_related_id_beyond_64_bits_is_a_400(org: SimpleNamespace, api: Any) -> None:
+    incident = incident_in(S.NEW, org)
+    response = api("agent").post(
+        url(incident, "transitions/triage/"),
+        {"category": 2**70, "impact": "low", "urgency": "low"},
+    )
+    assert response.status_code == 400
+    assert "category" in response.json()

@@ -263,3 +263,22 @@ def test_new_incident_form_logs_and_redirects(
     assert response.status_code == 302 and response["Location"] == page(incident)
     assert (incident.priority, incident.team, incident.source) == (2, org.team, "agent")
     assert browser.post("/console/new/", {"title": ""}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"team": str(2**70)},
+        {"q": "INC-" + "9" * 30},
+        {"after": "9" * 30},
+        {"after": "1.9"},
+    ],
+)
+def test_queue_answers_numbers_beyond_64_bits(
+    org: SimpleNamespace, browser: Client, params: dict
+) -> None:
+    assert browser.get("/console/", {"view": "open", **params}).status_code == 200
+
+
+def test_page_of_a_number_beyond_64_bits_is_404(browser: Client) -> None:
+    assert browser.get("/console/INC-" + "9" * 30 + "/").status_code == 404

@@ -195,7 +195,7 @@ def test_readme_lifecycle_diagram_matches_the_state_machine() -> None:
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_concurrent_conflicting_transitions_one_wins(org: SimpleNamespace) -> None:
     """Two agents act on the same incident at the same moment, each on its own
     database connection: one succeeds, the other gets a conflict, and the timeline

@@ -182,11 +182,31 @@ durations = st.floats(min_value=0, max_value=40 * H, allow_nan=False)
 
 @settings(max_examples=300, deadline=None)
 @given(calendars(), instants, durations)
-def test_add_then_measure_gives_back_the_duration(
+def test_due_is_the_first_instant_the_target_is_reached(
     cal: Calendar, start: datetime, s: float
 ) -> None:
     due = cal.add(start, s)
     assert due >= start
+    assert cal.working_seconds(start, due) >= s - 1e-3
+    if due > start:
+        just_before = due - timedelta(microseconds=1)
+        assert cal.working_seconds(start, just_before) < s
+
+
+@settings(max_examples=300, deadline=None)
+@given(calendars(), instants, durations)
+def test_add_then_measure_gives_back_the_duration_off_dst_gaps(
+    cal: Calendar, start: datetime, s: float
+) -> None:
+    """Equal, except for a due time in a local hour that a spring-forward change
+    skips: it comes at the end of the gap, when the wall clock has counted the
+    skipped hour too (wall-clock counting, as the README says)."""
+    due = cal.add(start, s)
+    local = cal.local(due)
+    in_gap = not cal.is_24x7 and (
+        cal.instant(local - timedelta(hours=1)) + timedelta(hours=1) != due
+    )
+    assume(not in_gap)
     assert cal.working_seconds(start, due) == pytest.approx(s, abs=1e-3)
 
 

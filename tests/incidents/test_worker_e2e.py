@@ -41,7 +41,7 @@ def _worker_env(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_real_worker_and_beat_escalate_an_overdue_p1(
     org: SimpleNamespace, tmp_path: Path
 ) -> None:

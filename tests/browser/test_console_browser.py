@@ -1,0 +1,168 @@
+"""An agent works an incident from the queue to resolution in a real browser; a
+second person changes it meanwhile; a requester is kept out."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from incidents import services
+from incidents.models import Incident
+from incidents.roles import Role
+from tests.browser.conftest import log_in, open_section
+from tests.factories import PASSWORD, make_category, make_service, make_team, make_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
+
+
+@pytest.fixture
+def desk(db: Any) -> Any:
+    team = make_team(name="Service Desk")
+    agent = make_user(role=Role.AGENT, username="alex", first_name="Alex")
+    colleague = make_user(role=Role.AGENT, username="sam")
+    team.members.add(agent, colleague)
+    team.next_tier = make_team(name="Systems", tier=2)
+    team.save()
+    category = make_category(name="Software", team=team)
+    make_service(name="Email")
+    return team, agent, colleague, category
+
+
+def test_agent_works_an_incident_from_queue_to_resolved(
+    new_page: Any, desk: Any
+) -> None:
+    team, agent, _, category = desk
+    services.incident_log(
+        by=agent, title="VPN drops every hour", source="agent", category=category
+    )
+    page = new_page()
+    log_in(page, "alex", PASSWORD)
+    assert page.get_by_role("heading", name="Queue").is_visible()
+
+    page.get_by_label("Search").fill("VPN")
+    page.get_by_role("button", name="Apply").click()
+    assert page.get_by_role("link", name="INC-").count() == 1
+
+    page.get_by_role("link", name="New incident").click()
+    page.get_by_label("Title").fill("Mail server refuses logins")
+    page.get_by_label("Category").select_option(label="Software")
+    page.get_by_label("Impact").select_option("high")
+    page.get_by_label("Urgency").select_option("high")
+    page.get_by_role("button", name="Log incident").click()
+    assert page.get_by_role("heading", name="Mail server refuses logins").is_visible()
+
+    open_section(page, "Triage")
+    page.get_by_role("button", name="Triage").click()
+    open_section(page, "Take and start work")
+    page.get_by_role("button", name="Take and start work").click()
+
+    page.get_by_label("Note", exact=True).fill("Auth backend times out; restarting it.")
+    page.get_by_role("button", name="Add").click()
+    assert page.get_by_text("Auth backend times out; restarting it.").is_visible()
+
+    page.get_by_label("Stakeholder update", exact=True).fill(
+        "Mail logins fail; fix under way."
+    )
+    page.get_by_label("Public (status page)").check()
+    page.get_by_role("button", name="Post update").click()
+    assert page.get_by_text("Mail logins fail; fix under way.").is_visible()
+
+    open_section(page, "Resolve")
+    page.get_by_label("Fix", exact=True).select_option("workaround")
+    page.get_by_label("What was done").fill("Restarted the auth backend.")
+    page.get_by_label("How it was verified").fill("Logged in to webmail.")
+    page.get_by_role("button", name="Resolve").click()
+    assert page.get_by_text("Resolved · Resolution and recovery").is_visible()
+
+    incident = Incident.objects.get(title="Mail server refuses logins")
+    assert (incident.status, incident.assignee, incident.priority) == (
+        "resolved",
+        agent,
+        1,
+    )
+    assert incident.notes.count() == 1 and incident.updates.get().is_public
+
+
+def test_conflicting_edit_is_shown_with_the_text_kept(new_page: Any, desk: Any) -> None:
+    team, agent, colleague, category = desk
+    incident = services.incident_log(
+        by=agent,
+        title="Payroll export fails",
+        source="agent",
+        category=category,
+        impact="medium",
+        urgency="medium",
+    )
+    services.incident_triage(
+        incident=incident,
+        by=agent,
+        category=category,
+        impact="medium",
+        urgency="medium",
+    )
+    services.incident_start_work(incident=incident, by=agent)
+
+    mine, theirs = new_page(), new_page()
+    log_in(mine, "alex", PASSWORD)
+    log_in(theirs, "sam", PASSWORD)
+    mine.goto(f"/console/{incident.number}/")
+    open_section(mine, "Resolve")
+    mine.get_by_label("Fix", exact=True).select_option("permanent_fix")
+    mine.get_by_label("What was done").fill("Patched the export job.")
+    mine.get_by_label("How it was verified").fill("Ran a test export.")
+
+    theirs.goto(f"/console/{incident.number}/")
+    open_section(theirs, "Escalate")
+    theirs.get_by_label("Reason", exact=True).fill("Needs the payroll vendor.")
+    theirs.get_by_role("button", name="Escalate to the next tier").click()
+
+    mine.get_by_role("button", name="Resolve").click()
+    assert mine.get_by_text("changed by someone else").is_visible()
+    assert mine.get_by_label("What was done").input_value() == "Patched the export job."
+    incident.refresh_from_db()
+    assert incident.status == "investigating" and incident.tier == 2
+
+
+def test_requester_cannot_open_the_console(new_page: Any, desk: Any) -> None:
+    make_user(role=Role.REQUESTER, username="rita")
+    page = new_page()
+    log_in(page, "rita", PASSWORD)
+    response = page.goto("/console/")
+    assert response.status == 403
+    assert page.get_by_text("You may not open this page").is_visible()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_screenshots_of_queue_and_incident(
+    new_page: Any, desk: Any, scheme: str, tmp_path: Path
+) -> None:
+    """Both colour schemes render; with UPDATE_SCREENSHOTS=1 (make screenshots)
+    the README's screenshots in docs/screenshots/ are written anew."""
+    folder = SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path
+    team, agent, _, category = desk
+    for title, impact, urgency in [
+        ("Checkout returns 502", "high", "high"),
+        ("VPN drops every hour", "medium", "high"),
+        ("Printer on floor 3 jams", "low", "low"),
+    ]:
+        services.incident_log(
+            by=agent,
+            title=title,
+            source="agent",
+            category=category,
+            impact=impact,
+            urgency=urgency,
+        )
+    page = new_page(color_scheme=scheme, viewport={"width": 1280, "height": 800})
+    log_in(page, "alex", PASSWORD)
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=folder / f"queue-{scheme}.png")
+    page.get_by_role("link", name="INC-").first.click()
+    page.screenshot(path=folder / f"incident-{scheme}.png", full_page=True)
+    assert (folder / f"incident-{scheme}.png").stat().st_size > 10_000
