@@ -125,6 +125,15 @@ class EscalateForm(VersionedForm):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
 
 
+# Ask the server for the matrix's answer whenever impact or urgency changes.
+LIVE_PRIORITY = {
+    "hx-get": "/console/priority/",
+    "hx-include": "[name=impact],[name=urgency]",
+    "hx-target": "#priority-preview",
+    "hx-trigger": "change",
+}
+
+
 class IncidentCreateForm(forms.Form):
     """What an agent saw, logged as a new incident."""
 
@@ -135,8 +144,12 @@ class IncidentCreateForm(forms.Form):
     category = forms.ModelChoiceField(Category.objects.all(), required=False)
     services = forms.ModelMultipleChoiceField(Service.objects.all(), required=False)
     impact = forms.ChoiceField(
-        choices=_blank(Impact.choices, "Not known yet"), required=False
+        choices=_blank(Impact.choices, "Not known yet"),
+        required=False,
+        widget=forms.Select(attrs=LIVE_PRIORITY),
     )
     urgency = forms.ChoiceField(
-        choices=_blank(Urgency.choices, "Not known yet"), required=False
+        choices=_blank(Urgency.choices, "Not known yet"),
+        required=False,
+        widget=forms.Select(attrs=LIVE_PRIORITY),
     )

@@ -7,6 +7,7 @@ app_name = "incidents"
 urlpatterns = [
     path("console/", views.console, name="console"),
     path("console/new/", views.incident_new, name="new"),
+    path("console/priority/", views.priority_preview, name="priority"),
     path("console/<str:number>/", views.incident_detail, name="detail"),
     path("console/<str:number>/<str:action>/", views.incident_action, name="action"),
     path("portal/", views.portal, name="portal"),

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from incidents import forms, selectors, services
 from incidents.exceptions import IncidentConflict
-from incidents.models import Incident
+from incidents.models import Impact, Incident, Priority, Urgency, priority_for
 from incidents.sla.sync import sla_clocks
 
 CONSOLE = "incidents.use_agent_console"
@@ -56,7 +56,13 @@ def console(request: HttpRequest) -> HttpResponse:
 
 def _incident_for(request: HttpRequest, number: str) -> Incident:
     visible = selectors.incidents_visible_to(request.user).select_related(
-        "category", "team", "assignee", "requester", "merged_into", "follows_up"
+        "category",
+        "team",
+        "assignee",
+        "requester",
+        "merged_into",
+        "follows_up",
+        "problem",
     )
     try:
         return visible.by_number(number)
@@ -125,6 +131,7 @@ def _detail(
         "events": incident.events.select_related("actor").order_by("-at", "-id"),
         "alerts": selectors.alert_inspector(incident=incident),
         "clocks": sla_clocks(incident, now=timezone.now()),
+        "duplicates": incident.duplicates.only("id"),
         "can_work": request.user.has_perm("incidents.work_incident"),
     }
     return render(request, "incidents/incident_detail.html", context, status=status)
@@ -269,6 +276,18 @@ def _fresh(incident: Incident) -> Incident:
     return Incident.objects.select_related(
         "category", "team", "assignee", "requester", "merged_into", "follows_up"
     ).get(pk=incident.pk)
+
+
+@console_required
+def priority_preview(request: HttpRequest) -> HttpResponse:
+    """The priority the matrix gives the impact and urgency chosen so far (the new
+    incident form asks for it as they change)."""
+    impact, urgency = request.GET.get("impact", ""), request.GET.get("urgency", "")
+    if impact in Impact.values and urgency in Urgency.values:
+        text = Priority(priority_for(impact, urgency)).label
+    else:
+        text = "set impact and urgency"
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")
 
 
 @console_required

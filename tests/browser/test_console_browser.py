@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from playwright.sync_api import expect
 
 from incidents import services
 from incidents.models import Incident
@@ -54,6 +55,7 @@ def test_agent_works_an_incident_from_queue_to_resolved(
     page.get_by_label("Category").select_option(label="Software")
     page.get_by_label("Impact").select_option("high")
     page.get_by_label("Urgency").select_option("high")
+    expect(page.locator("#priority-preview")).to_have_text("P1 critical")
     page.get_by_role("button", name="Log incident").click()
     assert page.get_by_role("heading", name="Mail server refuses logins").is_visible()
 

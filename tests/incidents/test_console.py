@@ -147,7 +147,7 @@ def test_page_costs_constant_queries(
             incident=incident, by=org.agent, kind="reply", body=f"n{n}"
         )
         services.incident_post_update(incident=incident, by=org.agent, body=f"u{n}")
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         assert browser.get(page(incident)).status_code == 200
 
 
@@ -282,3 +282,18 @@ def test_queue_answers_numbers_beyond_64_bits(
 
 def test_page_of_a_number_beyond_64_bits_is_404(browser: Client) -> None:
     assert browser.get("/console/INC-" + "9" * 30 + "/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("impact", "urgency", "answer"),
+    [
+        ("high", "high", "P1 critical"),
+        ("low", "medium", "P4 low"),
+        ("", "high", "set impact"),
+    ],
+)
+def test_new_form_shows_priority_live(
+    browser: Client, impact: str, urgency: str, answer: str
+) -> None:
+    response = browser.get("/console/priority/", {"impact": impact, "urgency": urgency})
+    assert response.content.decode().startswith(answer)
