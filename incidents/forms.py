@@ -153,3 +153,21 @@ class IncidentCreateForm(forms.Form):
         required=False,
         widget=forms.Select(attrs=LIVE_PRIORITY),
     )
+
+
+class BulkAssignForm(forms.Form):
+    """Give several incidents from the queue to one agent of their team."""
+
+    incident = forms.MultipleChoiceField(
+        choices=[], error_messages={"required": "Select the incidents to assign first."}
+    )
+    assignee = forms.ModelChoiceField(
+        get_user_model().objects.none(), label="Assign to"
+    )
+
+    def __init__(
+        self, *args: Any, agents: Any, numbers: list[str], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = agents
+        self.fields["incident"].choices = [(n, n) for n in numbers]

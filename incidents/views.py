@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms as django_forms
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -45,13 +46,64 @@ def console(request: HttpRequest) -> HttpResponse:
     )
     query = request.GET.copy()
     query.pop("after", None)
-    context = {"form": form, "page": page, "view": filters["view"], "query": query}
+    context = {
+        "form": form,
+        "page": page,
+        "view": filters["view"],
+        "query": query,
+        "bulk": _bulk_form(request),
+    }
     template = (
         "incidents/partials/queue_table.html"
         if request.htmx
         else ("incidents/incident_list.html")
     )
     return render(request, template, context)
+
+
+def _bulk_form(request: HttpRequest, data: Any = None) -> forms.BulkAssignForm:
+    """Agents of the caller's teams, to assign to; any visible number may be sent."""
+    agents = (
+        get_user_model()
+        .objects.filter(teams__members=request.user, is_active=True)
+        .distinct()
+        .order_by("username")
+    )
+    numbers = data.getlist("incident") if data is not None else []
+    return forms.BulkAssignForm(data, agents=agents, numbers=numbers)
+
+
+@require_POST
+@console_required
+def bulk_assign(request: HttpRequest) -> HttpResponse:
+    """Assign each selected incident, each in its own transaction (one refused
+    does not undo the others), and say what happened to every one."""
+    form = _bulk_form(request, request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(request.POST.get("next") or "incidents:console")
+    assignee = form.cleaned_data["assignee"]
+    done = []
+    for number in form.cleaned_data["incident"]:
+        try:
+            incident = _incident_for(request, number)
+            services.incident_assign(
+                incident=incident, by=request.user, assignee=assignee
+            )
+        except Http404:
+            messages.error(request, f"{number}: not found.")
+        except ValidationError as exc:
+            messages.error(request, f"{number}: {' '.join(exc.messages)}")
+        except IncidentConflict as exc:
+            messages.error(request, f"{number}: {exc.message}")
+        else:
+            done.append(number)
+    if done:
+        messages.success(request, f"Assigned to {assignee}: {', '.join(done)}.")
+    target = request.POST.get("next", "")
+    return redirect(target if target.startswith("/console/") else "incidents:console")
 
 
 def _incident_for(request: HttpRequest, number: str) -> Incident:

@@ -90,7 +90,7 @@ def test_queue_pages_by_keyset(org: SimpleNamespace, browser: Client) -> None:
     second = browser.get("/console/?" + link.replace("&amp;", "&"))
     second_numbers = numbers(second)
     assert sorted(first_numbers + second_numbers) == sorted(made)
-    assert "after=" not in second.content.decode()
+    assert "Older incidents" not in second.content.decode()
 
 
 def test_queue_poll_returns_only_the_table(
@@ -108,9 +108,9 @@ def test_queue_costs_constant_queries(
 ) -> None:
     for _ in range(count):
         incident_in(S.TRIAGED, org)
-    # session, user, permissions (2), "has teams?", incidents, services, and the
-    # filter form's categories, teams and services
-    with django_assert_num_queries(10):
+    # session, user, permissions (2), "has teams?", incidents, services, the
+    # filter form's categories, teams and services, the agents to bulk-assign to
+    with django_assert_num_queries(11):
         assert browser.get("/console/").status_code == 200
 
 
@@ -297,3 +297,46 @@ def test_new_form_shows_priority_live(
 ) -> None:
     response = browser.get("/console/priority/", {"impact": impact, "urgency": urgency})
     assert response.content.decode().startswith(answer)
+
+
+def test_bulk_assign_assigns_each_and_reports_each(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    first, second = incident_in(S.TRIAGED, org), incident_in(S.TRIAGED, org)
+    outside = make_incident(title="No team")  # nobody in its (empty) team
+    response = browser.post(
+        "/console/bulk-assign/",
+        {
+            "incident": [first.number, second.number, outside.number],
+            "assignee": org.agent.pk,
+            "next": "/console/?view=unassigned",
+        },
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == "/console/?view=unassigned"
+    html = response.content.decode()
+    assert f"Assigned to alex: {first.number}, {second.number}." in html
+    assert f"{outside.number}: Choose a team first." in html
+    for incident in (first, second, outside):
+        incident.refresh_from_db()
+    assert first.assignee == second.assignee == org.agent and outside.assignee is None
+
+
+def test_bulk_assign_needs_a_selection(org: SimpleNamespace, browser: Client) -> None:
+    response = browser.post(
+        "/console/bulk-assign/", {"assignee": org.agent.pk}, follow=True
+    )
+    assert "Select the incidents to assign first." in response.content.decode()
+
+
+def test_bulk_assign_only_to_agents_of_my_teams(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    incident = incident_in(S.TRIAGED, org)
+    browser.post(
+        "/console/bulk-assign/",
+        {"incident": [incident.number], "assignee": org.requester.pk},
+        follow=True,
+    )
+    incident.refresh_from_db()
+    assert incident.assignee is None
