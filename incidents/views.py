@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from incidents import forms, selectors, services
 from incidents.exceptions import IncidentConflict
 from incidents.models import Impact, Incident, Priority, Urgency, priority_for
+from incidents.services.actions import incident_act
 from incidents.sla.sync import sla_clocks
 
 CONSOLE = "incidents.use_agent_console"
@@ -201,80 +202,28 @@ def _into(request: HttpRequest, number: str) -> Incident:
         raise ValidationError({"into": f"No incident {number}."}) from None
 
 
-# action -> (form, service call). Each gets the incident, the request, the
-# cleaned data (without "version") and the version the person saw.
-ACTIONS: dict[str, tuple[type[django_forms.Form], Callable[..., Any]]] = {
-    "note": (
-        forms.NoteForm,
-        lambda i, r, d, v: services.incident_add_note(incident=i, by=r.user, **d),
-    ),
-    "update": (
-        forms.UpdateForm,
-        lambda i, r, d, v: services.incident_post_update(incident=i, by=r.user, **d),
-    ),
-    "triage": (
-        forms.TriageForm,
-        lambda i, r, d, v: services.incident_triage(
-            incident=i, by=r.user, expected_version=v, **d
-        ),
-    ),
-    "start_work": (
-        forms.VersionedForm,
-        lambda i, r, d, v: services.incident_start_work(
-            incident=i, by=r.user, expected_version=v
-        ),
-    ),
-    "wait_for_requester": (
-        forms.QuestionForm,
-        lambda i, r, d, v: services.incident_wait_for_requester(
-            incident=i, by=r.user, **d
-        ),
-    ),
-    "resume": (
-        forms.VersionedForm,
-        lambda i, r, d, v: services.incident_resume(incident=i, by=r.user),
-    ),
-    "resolve": (
-        forms.ResolveForm,
-        lambda i, r, d, v: services.incident_resolve(
-            incident=i, by=r.user, expected_version=v, **d
-        ),
-    ),
-    "reopen": (
-        forms.ReasonForm,
-        lambda i, r, d, v: services.incident_reopen(incident=i, by=r.user, **d),
-    ),
-    "confirm": (
-        forms.VersionedForm,
-        lambda i, r, d, v: services.incident_confirm(incident=i, by=r.user),
-    ),
-    "cancel": (
-        forms.ReasonForm,
-        lambda i, r, d, v: services.incident_cancel(incident=i, by=r.user, **d),
-    ),
-    "merge": (
-        forms.MergeForm,
-        lambda i, r, d, v: services.incident_merge(
-            incident=i, into=_into(r, d["into"]), by=r.user
-        ),
-    ),
-    "assign": (
-        forms.AssignForm,
-        lambda i, r, d, v: services.incident_assign(
-            incident=i, by=r.user, assignee=d["assignee"], expected_version=v
-        ),
-    ),
-    "escalate": (
-        forms.EscalateForm,
-        lambda i, r, d, v: services.incident_escalate(incident=i, by=r.user, **d),
-    ),
+# Each action's form; the service comes from incident_act.
+ACTIONS: dict[str, type[django_forms.Form]] = {
+    "note": forms.NoteForm,
+    "update": forms.UpdateForm,
+    "triage": forms.TriageForm,
+    "start_work": forms.VersionedForm,
+    "wait_for_requester": forms.QuestionForm,
+    "resume": forms.VersionedForm,
+    "resolve": forms.ResolveForm,
+    "reopen": forms.ReasonForm,
+    "confirm": forms.VersionedForm,
+    "cancel": forms.ReasonForm,
+    "merge": forms.MergeForm,
+    "assign": forms.AssignForm,
+    "escalate": forms.EscalateForm,
 }
 
 
 def _form(action: str, incident: Incident, **kwargs: Any) -> django_forms.Form:
     """The form of an action. Field ids carry the action's name: the page holds
     many forms, and a label must point at exactly one field."""
-    form_class, _ = ACTIONS[action]
+    form_class = ACTIONS[action]
     if form_class is forms.AssignForm:
         kwargs["team"] = incident.team
     return form_class(auto_id=f"{action}-%s", label_suffix="", **kwargs)
@@ -290,7 +239,6 @@ def incident_action(request: HttpRequest, number: str, action: str) -> HttpRespo
     if action not in ACTIONS:
         raise Http404
     incident = _incident_for(request, number)
-    _, run = ACTIONS[action]
     form = _form(action, incident, data=request.POST)
     if not form.is_valid():
         return _detail(request, incident, {action: form}, status=400)
@@ -305,7 +253,9 @@ def incident_action(request: HttpRequest, number: str, action: str) -> HttpRespo
                 "looking at it. Your text is below; check the page and send again.",
                 code="stale",
             )
-        run(incident, request, data, seen)
+        if action == "merge":
+            data["into"] = _into(request, data["into"])
+        incident_act(action, incident=incident, by=request.user, version=seen, **data)
     except ValidationError as exc:
         for field, errors in exc.message_dict.items():
             target = field if field in form.fields else None

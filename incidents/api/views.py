@@ -37,6 +37,7 @@ from incidents.models import (
     Urgency,
 )
 from incidents.selectors import incident_list, incidents_visible_to
+from incidents.services.actions import incident_act
 
 
 def get_incident(request: Request, number: str) -> Incident:
@@ -286,54 +287,17 @@ class MergeInput(serializers.Serializer):
     )
 
 
-def _merge(incident: Incident, request: Request, into: str) -> Incident:
-    return services.incident_merge(
-        incident=incident, into=get_incident(request, into), by=request.user
-    )
-
-
-TRANSITION_ENDPOINTS: dict[str, tuple[type[serializers.Serializer], Any]] = {
-    "triage": (
-        TriageInput,
-        lambda i, r, version=None, **v: services.incident_triage(
-            incident=i, by=r.user, expected_version=version, **v
-        ),
-    ),
-    "start_work": (
-        VersionOnlyInput,
-        lambda i, r, version=None: services.incident_start_work(
-            incident=i, by=r.user, expected_version=version
-        ),
-    ),
-    "wait_for_requester": (
-        QuestionInput,
-        lambda i, r, **v: services.incident_wait_for_requester(
-            incident=i, by=r.user, **v
-        ),
-    ),
-    "resume": (
-        EmptyInput,
-        lambda i, r: services.incident_resume(incident=i, by=r.user),
-    ),
-    "resolve": (
-        ResolveInput,
-        lambda i, r, version=None, **v: services.incident_resolve(
-            incident=i, by=r.user, expected_version=version, **v
-        ),
-    ),
-    "confirm": (
-        EmptyInput,
-        lambda i, r: services.incident_confirm(incident=i, by=r.user),
-    ),
-    "reopen": (
-        ReasonInput,
-        lambda i, r, **v: services.incident_reopen(incident=i, by=r.user, **v),
-    ),
-    "cancel": (
-        ReasonInput,
-        lambda i, r, **v: services.incident_cancel(incident=i, by=r.user, **v),
-    ),
-    "merge": (MergeInput, lambda i, r, into: _merge(i, r, into)),
+# Each transition's endpoint: its input; the service comes from incident_act.
+TRANSITION_ENDPOINTS: dict[str, type[serializers.Serializer]] = {
+    "triage": TriageInput,
+    "start_work": VersionOnlyInput,
+    "wait_for_requester": QuestionInput,
+    "resume": EmptyInput,
+    "resolve": ResolveInput,
+    "confirm": EmptyInput,
+    "reopen": ReasonInput,
+    "cancel": ReasonInput,
+    "merge": MergeInput,
 }
 
 
@@ -346,10 +310,18 @@ class IncidentTransitionApi(APIView):
 
     def post(self, request: Request, number: str) -> Response:
         incident = get_incident(request, number)
-        input_class, run = TRANSITION_ENDPOINTS[self.transition_name]
-        data = input_class(data=request.data)
+        data = TRANSITION_ENDPOINTS[self.transition_name](data=request.data)
         data.is_valid(raise_exception=True)
-        incident = run(incident, request, **data.validated_data)
+        values = dict(data.validated_data)
+        if "into" in values:
+            values["into"] = get_incident(request, values["into"])
+        incident_act(
+            self.transition_name,
+            incident=incident,
+            by=request.user,
+            version=values.pop("version", None),
+            **values,
+        )
         incident = get_incident(request, incident.number)  # fresh, with relations
         return Response(
             IncidentOutputSerializer(incident, context={"request": request}).data
@@ -357,7 +329,7 @@ class IncidentTransitionApi(APIView):
 
     @classmethod
     def for_transition(cls, name: str) -> type[IncidentTransitionApi]:
-        input_class, _ = TRANSITION_ENDPOINTS[name]
+        input_class = TRANSITION_ENDPOINTS[name]
 
         @extend_schema(
             parameters=[NUMBER],

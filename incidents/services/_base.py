@@ -21,7 +21,8 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
 from incidents.exceptions import IncidentConflict
-from incidents.models import Incident, IncidentEvent, priority_for
+from incidents.models import Alert, Incident, IncidentEvent, priority_for
+from incidents.sla.sync import SLA_FIELDS, sla_sync
 
 User = AbstractBaseUser
 T = TypeVar("T")
@@ -95,8 +96,6 @@ def refuse_if_final(incident: Incident, action: str) -> None:
 def save(incident: Incident, *, at: datetime) -> None:
     """Validate and save, bumping the version, with the SLA clocks brought in step
     with whatever the caller changed."""
-    from incidents.sla.sync import SLA_FIELDS, sla_sync
-
     is_new = incident.pk is None
     if not is_new:
         sla_sync(incident, at=at)
@@ -244,8 +243,6 @@ def transition(
 def _settle_alerts(incident: Incident) -> None:
     """An incident that ended frees its alerts' keys, so the next firing opens a new
     incident; a merged duplicate hands its alerts to the incident it merged into."""
-    from incidents.models import Alert
-
     open_alerts = Alert.objects.filter(incident=incident, is_open=True)
     if incident.status == Incident.Status.MERGED:
         open_alerts.update(incident=incident.merged_into_id)
