@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.db import models, transaction
 
-from incidents.models import Category, Service, Team
+from incidents import services
+from incidents.models import Category, Incident, Service, Team
 from incidents.roles import Role, roles_sync
 
 # (name, tier, next tier)
@@ -67,6 +69,63 @@ DEMO_USERS = [
 ]
 
 
+# (title, category, service, impact, urgency, how far along); logged only if no
+# incident has that title yet, so seeding twice adds nothing.
+DEMO_INCIDENTS = [
+    (
+        "Checkout returns 502 for some customers",
+        "Software",
+        "Customer portal",
+        "high",
+        "high",
+        "investigating",
+    ),
+    (
+        "Email delivery delayed by 20 minutes",
+        "Software",
+        "Email",
+        "medium",
+        "high",
+        "triaged",
+    ),
+    ("VPN drops every hour", "Network", "VPN", "medium", "medium", "new"),
+    ("Printer on floor 3 jams", "Hardware", None, "low", "low", "new"),
+]
+
+
+def _demo_incidents(users: dict[str, Any]) -> None:
+    agent, requester = users["agent"], users["requester"]
+    for title, category, service, impact, urgency, stage in DEMO_INCIDENTS:
+        if Incident.objects.filter(title=title).exists():
+            continue
+        incident = services.incident_log(
+            by=agent,
+            title=title,
+            source=Incident.Source.PORTAL if stage == "new" else Incident.Source.AGENT,
+            requester=requester,
+            category=Category.objects.get(name=category),
+            services=Service.objects.filter(name=service),
+            impact=impact,
+            urgency=urgency,
+        )
+        if stage in ("triaged", "investigating"):
+            services.incident_triage(
+                incident=incident,
+                by=agent,
+                category=incident.category,
+                impact=impact,
+                urgency=urgency,
+            )
+        if stage == "investigating":
+            services.incident_start_work(incident=incident, by=agent)
+            services.incident_add_note(
+                incident=incident,
+                by=agent,
+                kind="work_note",
+                body="Load balancer shows one unhealthy backend; draining it.",
+            )
+
+
 @dataclass(frozen=True)
 class DemoSeedResult:
     created_users: list[str]
@@ -110,6 +169,7 @@ def demo_seed(*, password: str | None = None) -> DemoSeedResult:
     User = get_user_model()
     generated = password or secrets.token_urlsafe(12)
     created, existing, password_users = [], [], []
+    users = {}
     for spec in DEMO_USERS:
         user = User.objects.filter(username=spec.username).first()
         is_new = user is None
@@ -129,6 +189,8 @@ def demo_seed(*, password: str | None = None) -> DemoSeedResult:
             teams[team_name].lead = user
             _save(teams[team_name])
         (created if is_new else existing).append(spec.username)
+        users[spec.username] = user
+    _demo_incidents(users)
 
     return DemoSeedResult(
         created_users=created,

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from incidents.demo import DEMO_USERS
-from incidents.models import Category, Service, Team
+from incidents.models import Category, Incident, Service, Team
 from incidents.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +38,9 @@ def snapshot() -> dict[str, object]:
         ),
         "members": sorted(
             Team.members.through.objects.values_list("team__name", "user__username")
+        ),
+        "incidents": sorted(
+            Incident.objects.values_list("title", "status", "priority")
         ),
     }
 
@@ -103,3 +106,12 @@ def test_seed_demo_rejects_a_weak_password_and_writes_nothing() -> None:
         seed("--password", "123")
     assert not Team.objects.exists()
     assert not get_user_model().objects.exists()
+    assert not Incident.objects.exists()
+
+
+def test_seed_demo_gives_the_console_something_to_show() -> None:
+    seed()
+    statuses = dict(Incident.objects.values_list("title", "status"))
+    assert statuses["Checkout returns 502 for some customers"] == "investigating"
+    assert statuses["VPN drops every hour"] == "new"
+    assert Incident.objects.get(priority=1).notes.count() == 1
