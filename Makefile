@@ -52,6 +52,7 @@ lint: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/alerts.py
 	$(BIN)/python benchmarks/sla_sweep.py
+	$(BIN)/python benchmarks/console.py
 
 # Rewrite the README's screenshots from the browser tests.
 screenshots: $(INSTALLED)

@@ -1,0 +1,982 @@
+"""Agent console benchmark: the queue and the incident page at 1M incidents.
+
+Seeds the incident table on PostgreSQL straight from SQL (``generate_series``) with
+a realistic mix (about 90% closed over two years, the open ones mostly recent, most
+of them in the agent's team), serves the project with gunicorn (production
+settings, PostgreSQL and Redis), logs in as ``agent`` and drives every queue view
+and filter, and the incident page, with a closed loop of concurrent connections.
+Then prints the plan of the main query of the slowest cases. It prints figures and
+never asserts them: it is a measurement, not a test. Exit status 1 means the
+database could not be prepared, the server did not start, the login failed, or not
+a single request was answered 200.
+
+    .venv/bin/python benchmarks/console.py [--incidents N] [--requests N] [--seconds S]
+
+The database named by ``DATABASE_URL`` is dropped and created again at every run,
+so its name must contain "bench".
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import math
+import os
+import re
+import secrets
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import urllib.parse
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+
+from alerts import BenchError, gunicorn, manage, recreate_database
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/itsm_bench_console"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/4"
+SETTINGS_MODULE = "bench_console_settings"
+
+WORKERS = 2
+CONNECTIONS = 4
+WARM_UP_REQUESTS = 8
+HTTP_TIMEOUT_SECONDS = 35.0
+TARGET_P95_MS = 30.0
+TARGET = (
+    f"target: queue p95 < {TARGET_P95_MS:g} ms at 1M incidents, every view and filter"
+)
+DETAIL_PAGES = 50
+EXPLAINED_CASES = 3
+IN_PROCESS_REPEATS = 5
+SERVICE_EVERY = 10
+# Search terms no seeded title or description contains: the planner estimates
+# more matches for a shorter one.
+UNMATCHED_WORDS = ("kernel", "dns")
+QUEUE_VIEWS = ("team", "mine", "unassigned", "open", "breaching", "major")
+# (username, team) of the agents the seed spreads the assigned incidents over,
+# besides the demo "agent" (who gets about 30% of the open incidents).
+BENCH_AGENTS = [
+    (f"bench_agent_{n:02d}", team)
+    for n, team in enumerate(
+        ["Service Desk"] * 10
+        + ["Network Operations"] * 4
+        + ["Security Operations", "Security Operations", "Systems", "Systems"]
+        + ["Engineering", "Engineering"],
+        start=1,
+    )
+]
+# Where an incident is routed, as (category, team, share): most to Service Desk.
+ROUTES = [
+    ("Software", "Service Desk", 0.40),
+    ("Hardware", "Service Desk", 0.30),
+    ("Network", "Network Operations", 0.15),
+    ("Security", "Security Operations", 0.07),
+    ("Software", "Systems", 0.05),
+    ("Software", "Engineering", 0.03),
+]
+
+# Every incident from one generate_series, each row's dice drawn once (random()
+# after setseed, so every run seeds the same table). State: 90% closed, 2% resolved
+# (within the confirmation grace), 8% open (new 2%, triaged 2%, investigating 3%,
+# awaiting the requester 1%). Priority: P1 2%, P2 10%, P3 40%, P4 48%, with an
+# impact and urgency the default matrix maps to it; new portal incidents are not
+# triaged yet (no category, team, impact, urgency or priority). Closed incidents
+# were logged over the last two years; new and triaged ones 80% in the last 12
+# hours (the rest 3 to 30 days ago), the ones in work 60% in the last 3 days (the
+# rest 3 to 60 days ago). The rows are inserted in logging order, so ids grow with
+# logged_at. SLA columns follow incidents.sla.sync (wall-clock targets standing in
+# for the office-hours calendar): due times while a clock runs, breaches the sweep
+# would have recorded once a due time passed.
+SEED_SQL = """
+WITH draws AS (
+    SELECT i, random() AS u_state, random() AS u_priority, random() AS u_route,
+        random() AS u_source, random() AS u_assign, random() AS u_who,
+        random() AS u_age, random() AS u_speed
+    FROM generate_series(1, %(size)s) AS i
+), classified AS (
+    SELECT i, u_assign, u_who, u_age, u_speed, %(now)s::timestamptz AS now,
+        CASE WHEN u_state < 0.90 THEN 'closed'
+            WHEN u_state < 0.92 THEN 'resolved'
+            WHEN u_state < 0.94 THEN 'new'
+            WHEN u_state < 0.96 THEN 'triaged'
+            WHEN u_state < 0.99 THEN 'investigating'
+            ELSE 'awaiting_requester' END AS status,
+        CASE WHEN u_priority < 0.02 THEN 1 WHEN u_priority < 0.12 THEN 2
+            WHEN u_priority < 0.52 THEN 3 ELSE 4 END AS p,
+        CASE WHEN u_source < 0.45 THEN 'alert' WHEN u_source < 0.75 THEN 'portal'
+            ELSE 'agent' END AS source,
+        CASE {route_case} END AS route
+    FROM draws
+), triaged AS (
+    SELECT c.*, NOT (status = 'new' AND source = 'portal') AS triaged,
+        status IN ('new', 'triaged', 'investigating', 'awaiting_requester') AS open,
+        (ARRAY[15, 30, 720, 1440])[p] * interval '1 minute' AS respond_target,
+        (ARRAY[240, 480, 5760, 10080])[p] * interval '1 minute' AS resolve_target
+    FROM classified AS c
+), logged AS (
+    SELECT t.*,
+        CASE WHEN status = 'closed'
+            THEN now - interval '15 days' - u_age * interval '715 days'
+            WHEN status = 'resolved'
+            THEN now - u_age * interval '3 days' - interval '10 minutes'
+                - u_speed * 1.1 * resolve_target
+            WHEN status IN ('new', 'triaged') AND u_age < 0.8
+            THEN now - interval '5 minutes' - u_age / 0.8 * interval '12 hours'
+            WHEN status IN ('new', 'triaged')
+            THEN now - interval '3 days' - (u_age - 0.8) * 5 * interval '27 days'
+            WHEN u_age < 0.6
+            THEN now - interval '5 minutes' - u_age / 0.6 * interval '3 days'
+            ELSE now - interval '3 days' - (u_age - 0.6) * 2.5 * interval '57 days'
+            END AS logged_at
+    FROM triaged AS t
+), milestones AS (
+    SELECT l.*,
+        CASE WHEN status IN ('new', 'triaged') THEN NULL
+            ELSE LEAST(logged_at + u_speed * 1.1 * respond_target,
+                logged_at + (now - logged_at) * u_speed) END AS acknowledged_at,
+        CASE WHEN status IN ('closed', 'resolved')
+            THEN logged_at + interval '10 minutes' + u_speed * 1.1 * resolve_target
+            END AS resolved_at,
+        CASE WHEN status = 'new' OR (status = 'triaged' AND u_assign < 0.5) THEN NULL
+            WHEN u_who < (CASE WHEN open THEN 0.48 ELSE 0.05 END) THEN %(agent)s
+            ELSE (%(agents)s::bigint[])[1 + floor(u_who * %(agent_count)s)::int]
+            END AS assignee_id
+    FROM logged AS l
+)
+INSERT INTO incidents_incident (
+    title, description, category_id, impact, urgency, priority, source,
+    requester_id, team_id, assignee_id, tier, problem_id, known_error,
+    resolution_kind, resolution, verification, cancel_reason, merged_into_id,
+    follows_up_id, reopen_count, detected_at, logged_at, acknowledged_at,
+    resolved_at, confirmation_due_at, closed_at, updated_at, respond_due_at,
+    resolve_due_at, resolve_warn_at, respond_breached_at, resolve_breached_at,
+    resolve_warned_at, unassigned_escalated_at, next_update_due_at,
+    update_reminded_at, status, version
+)
+SELECT
+    (ARRAY['Disk full on db-', 'High latency on web-', 'VPN drops for user ',
+        'Printer jammed on floor ', 'Payroll export failed for run ',
+        'Mail delayed on mx-', 'Wi-Fi down in room ', 'Password reset loop for ',
+        'Certificate expires on lb-', 'Backup failed on host-',
+        'Laptop does not boot, asset ', 'Suspicious login for user '])[1 + i %% 12]
+        || (1 + i * 7 %% 400),
+    (ARRAY['', 'Users report it since this morning.',
+        'Started after the last change window; see the attached logs.',
+        'Intermittent, about one attempt in five fails.'])[1 + i %% 4],
+    CASE WHEN triaged THEN (%(route_categories)s::bigint[])[route] END,
+    CASE WHEN NOT triaged THEN ''
+        WHEN p = 1 THEN 'high'
+        WHEN p = 2 THEN (ARRAY['high', 'medium'])[1 + i %% 2]
+        WHEN p = 3 THEN (ARRAY['medium', 'high', 'low'])[1 + i %% 3]
+        ELSE (ARRAY['medium', 'low', 'low'])[1 + i %% 3] END,
+    CASE WHEN NOT triaged THEN ''
+        WHEN p = 1 THEN 'high'
+        WHEN p = 2 THEN (ARRAY['medium', 'high'])[1 + i %% 2]
+        WHEN p = 3 THEN (ARRAY['medium', 'low', 'high'])[1 + i %% 3]
+        ELSE (ARRAY['low', 'medium', 'low'])[1 + i %% 3] END,
+    CASE WHEN triaged THEN p END,
+    source,
+    CASE WHEN source = 'portal' THEN %(requester)s END,
+    CASE WHEN triaged THEN (%(route_teams)s::bigint[])[route] END,
+    assignee_id,
+    CASE WHEN triaged THEN (%(route_tiers)s::int[])[route] ELSE 1 END,
+    NULL,
+    false,
+    CASE WHEN resolved_at IS NOT NULL THEN 'permanent_fix' ELSE '' END,
+    CASE WHEN resolved_at IS NOT NULL THEN 'Restarted the service.' ELSE '' END,
+    CASE WHEN resolved_at IS NOT NULL THEN 'Error rate back to normal.' ELSE '' END,
+    '',
+    NULL,
+    NULL,
+    0,
+    logged_at - interval '2 minutes',
+    logged_at,
+    acknowledged_at,
+    resolved_at,
+    CASE WHEN status = 'resolved' THEN resolved_at + interval '3 days' END,
+    CASE WHEN status = 'closed' THEN resolved_at + u_age * interval '3 days' END,
+    CASE WHEN status = 'closed' THEN resolved_at + u_age * interval '3 days'
+        WHEN status = 'resolved' THEN resolved_at
+        ELSE logged_at + (now - logged_at) * u_speed END,
+    CASE WHEN triaged AND status IN ('new', 'triaged')
+        THEN logged_at + respond_target END,
+    CASE WHEN triaged AND status IN ('new', 'triaged', 'investigating')
+        THEN logged_at + resolve_target END,
+    CASE WHEN triaged AND status IN ('new', 'triaged', 'investigating')
+        AND logged_at + 0.75 * resolve_target > now
+        THEN logged_at + 0.75 * resolve_target END,
+    CASE WHEN NOT triaged THEN NULL
+        WHEN acknowledged_at IS NULL AND logged_at + respond_target < now
+        THEN logged_at + respond_target
+        WHEN acknowledged_at > logged_at + respond_target
+        THEN logged_at + respond_target END,
+    CASE WHEN NOT triaged OR status = 'awaiting_requester' THEN NULL
+        WHEN resolved_at IS NULL AND logged_at + resolve_target < now
+        THEN logged_at + resolve_target
+        WHEN resolved_at > logged_at + resolve_target
+        THEN logged_at + resolve_target END,
+    CASE WHEN triaged AND open AND logged_at + 0.75 * resolve_target <= now
+        THEN logged_at + 0.75 * resolve_target END,
+    CASE WHEN triaged AND status = 'new' AND p <= 2
+        AND logged_at + interval '15 minutes' < now
+        THEN logged_at + interval '15 minutes' END,
+    CASE WHEN triaged AND open AND p <= 2
+        THEN now + (u_speed - 0.2) * (ARRAY[30, 60])[p] * interval '1 minute' END,
+    NULL,
+    status,
+    (ARRAY[6, 5, 1, 2, 3, 4])[array_position(ARRAY['closed', 'resolved', 'new',
+        'triaged', 'investigating', 'awaiting_requester'], status)]
+FROM milestones
+ORDER BY logged_at
+"""
+
+# One service on every SERVICE_EVERY-th incident, taken in turn from the services.
+SERVICES_SQL = """
+INSERT INTO incidents_incident_services (incident_id, service_id)
+SELECT id, (%(services)s::bigint[])[1 + (id / %(every)s) %% %(count)s]
+FROM incidents_incident
+WHERE id %% %(every)s = 0
+"""
+
+# The settings the server runs with: the project's own, with the collected static
+# files in a temporary folder instead of the working tree's staticfiles/.
+SETTINGS_SOURCE = """\
+from itsm.settings import *  # noqa: F403
+
+STATIC_ROOT = {static_root!r}
+"""
+
+
+# ---------------------------------------------------------------- environment
+def write_settings(folder: Path) -> None:
+    """Write the benchmark's settings module into ``folder``."""
+    source = SETTINGS_SOURCE.format(static_root=str(folder / "static"))
+    (folder / f"{SETTINGS_MODULE}.py").write_text(source)
+
+
+def bench_environment(settings_folder: Path) -> dict[str, str]:
+    """This process's environment with the benchmark's settings: production mode
+    over plain HTTP, on PostgreSQL and Redis."""
+    env = dict(os.environ)
+    path = [str(settings_folder), str(BASE_DIR), env.get("PYTHONPATH", "")]
+    env.update(
+        DATABASE_URL=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        REDIS_URL=os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL,
+        DJANGO_SETTINGS_MODULE=SETTINGS_MODULE,
+        PYTHONPATH=os.pathsep.join(p for p in path if p),
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_SSL_REDIRECT="0",
+        SECURE_COOKIES="0",
+        SECURE_HSTS_SECONDS="0",
+        LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def prepare(env: dict[str, str], password: str) -> str:
+    """Recreate the database, migrate, load the demo organisation and users, and
+    collect the static files; returns the database's name."""
+    import psycopg2
+
+    try:
+        database = recreate_database(env["DATABASE_URL"])
+    except psycopg2.OperationalError as exc:
+        raise BenchError(f"cannot connect to PostgreSQL: {exc}") from exc
+    manage(env, "migrate", "--noinput")
+    manage(env, "seed_demo", "--password", password)
+    manage(env, "collectstatic", "--noinput")
+    return database
+
+
+def setup_django(env: dict[str, str], settings_folder: Path) -> None:
+    """Configure Django in this process with the server's environment."""
+    os.environ.update(env)
+    sys.path[:0] = [str(settings_folder), str(BASE_DIR)]
+    import django
+
+    django.setup()
+
+
+def timed_sql(sql: str, params: dict[str, Any] | None = None) -> float:
+    """Run one statement on Django's connection; returns the seconds it took."""
+    from django.db import connection
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    return time.perf_counter() - started
+
+
+# ---------------------------------------------------------------- seeding
+def create_bench_agents() -> None:
+    """The extra agents (role Agent, each in one team)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from incidents.models import Team
+    from incidents.roles import Role
+
+    User = get_user_model()
+    group = Group.objects.get(name=Role.AGENT)
+    teams = {team.name: team for team in Team.objects.all()}
+    for username, team in BENCH_AGENTS:
+        user = User(username=username, email=f"{username}@example.com")
+        user.set_unusable_password()
+        user.save()
+        user.groups.add(group)
+        teams[team].members.add(user)
+
+
+def seed_params(size: int, now: datetime) -> dict[str, Any]:
+    """The ids and figures the seed statement needs."""
+    from django.contrib.auth import get_user_model
+
+    from incidents.models import Category, Team
+
+    users = dict(get_user_model().objects.values_list("username", "pk"))
+    categories = dict(Category.objects.values_list("name", "pk"))
+    teams = {team.name: team for team in Team.objects.all()}
+    agents = [users[username] for username, _ in BENCH_AGENTS]
+    return {
+        "size": size,
+        "now": now,
+        "agent": users["agent"],
+        "requester": users["requester"],
+        "agents": agents,
+        "agent_count": len(agents),
+        "route_categories": [categories[category] for category, _, _ in ROUTES],
+        "route_teams": [teams[team].pk for _, team, _ in ROUTES],
+        "route_tiers": [teams[team].tier for _, team, _ in ROUTES],
+    }
+
+
+def route_case() -> str:
+    """The CASE branches that pick a route (1-based) from ``u_route``."""
+    branches, total = [], 0.0
+    for number, (_, _, share) in enumerate(ROUTES[:-1], start=1):
+        total += share
+        branches.append(f"WHEN u_route < {total:.2f} THEN {number}")
+    return " ".join([*branches, f"ELSE {len(ROUTES)}"])
+
+
+def seed(size: int, now: datetime) -> tuple[float, float, int]:
+    """Insert ``size`` incidents and one service on every ``SERVICE_EVERY``-th;
+    returns the seconds of each and the number of service links."""
+    from incidents.models import Incident, Service
+
+    timed_sql("SELECT setseed(0.42)")
+    seconds = timed_sql(
+        SEED_SQL.format(route_case=route_case()), seed_params(size, now)
+    )
+    services = list(Service.objects.order_by("name").values_list("pk", flat=True))
+    params = {"services": services, "count": len(services), "every": SERVICE_EVERY}
+    link_seconds = timed_sql(SERVICES_SQL, params)
+    links = Incident.services.through.objects.count()
+    return seconds, link_seconds, links
+
+
+def describe_seed() -> list[str]:
+    """What the seed made: incidents by status, and the size of some views."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Count
+
+    from incidents.models import Incident
+
+    by_status = dict(
+        Incident.objects.order_by().values_list("status").annotate(n=Count("pk"))
+    )
+    open_ = Incident.objects.open()
+    agent = get_user_model().objects.get(username="agent")
+    breaching = open_.filter(resolve_breached_at__isnull=False).count()
+    return [
+        "by status: " + ", ".join(f"{s} {n:,}" for s, n in sorted(by_status.items())),
+        f"open {open_.count():,}: in Service Desk "
+        f"{open_.filter(team__name='Service Desk').count():,}, assigned to agent "
+        f"{open_.filter(assignee=agent).count():,}, unassigned "
+        f"{open_.filter(assignee__isnull=True).count():,}, P1/P2 "
+        f"{open_.filter(priority__in=[1, 2]).count():,}, resolution breached "
+        f"{breaching:,}",
+    ]
+
+
+# ---------------------------------------------------------------- cases
+@dataclass(frozen=True)
+class Case:
+    """One measured page: a label and the paths its requests rotate through."""
+
+    label: str
+    paths: list[str]
+    htmx: bool = False
+
+    @property
+    def is_queue(self) -> bool:
+        """Whether this is the queue (the target's subject)."""
+        return self.paths[0].startswith("/console/?")
+
+
+def open_ids() -> list[int]:
+    """The ids of the open incidents, ascending."""
+    from incidents.models import Incident
+
+    return list(Incident.objects.open().order_by("id").values_list("pk", flat=True))
+
+
+def build_cases() -> list[Case]:
+    """Every view, every filter, search, sort, a deep page, the htmx table and the
+    incident page, with ids taken from the seeded data."""
+    from incidents.models import Category, Incident, Service, Team
+
+    ids = open_ids()
+    middle = ids[len(ids) // 2]
+    category = Category.objects.get(name="Software").pk
+    team = Team.objects.get(name="Network Operations").pk
+    service = Service.objects.get(name="Email").pk
+    number = Incident(pk=ids[len(ids) // 3]).number
+    step = max(1, len(ids) // DETAIL_PAGES)
+    details = [f"/console/{Incident(pk=pk).number}/" for pk in ids[::step]]
+    queries = [
+        *(f"view={view}" for view in QUEUE_VIEWS),
+        "view=open&state=investigating",
+        "view=open&priority=1",
+        f"view=open&category={category}",
+        f"view=open&team={team}",
+        f"view=open&service={service}",
+        "view=open&source=alert",
+        "view=open&sort=priority",
+        f"view=open&q={number}",
+        "view=open&q=disk",
+        *(f"view=open&q={word}" for word in UNMATCHED_WORDS),
+        f"view=open&after={middle}",
+    ]
+    cases = [Case(f"?{query}", [f"/console/?{query}"]) for query in queries]
+    cases.append(Case("?view=team, HX-Request", ["/console/?view=team"], htmx=True))
+    cases.append(Case("?view=open, HX-Request", ["/console/?view=open"], htmx=True))
+    details = details[:DETAIL_PAGES]
+    cases.append(Case(f"/console/INC-n/ ({len(details)} open)", details))
+    return cases
+
+
+# ---------------------------------------------------------------- login
+def request(
+    port: int, method: str, path: str, headers: dict[str, str], body: str = ""
+) -> tuple[int, dict[str, str], bytes]:
+    """One request on a fresh connection: status, cookies set, body."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=HTTP_TIMEOUT_SECONDS)
+    try:
+        connection.request(method, path, body=body or None, headers=headers)
+        response = connection.getresponse()
+        answer = response.read()
+        cookies = SimpleCookie()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            cookies.load(header)
+        return response.status, {k: m.value for k, m in cookies.items()}, answer
+    finally:
+        connection.close()
+
+
+def login(port: int, password: str) -> str:
+    """Log in as ``agent`` through the login form; returns the Cookie header
+    (session and CSRF cookies) every measured request sends."""
+    status, cookies, page = request(port, "GET", "/login/", {})
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    if status != 200 or token is None or "csrftoken" not in cookies:
+        raise BenchError(f"GET /login/ answered {status} without a CSRF token")
+    form = urllib.parse.urlencode(
+        {
+            "username": "agent",
+            "password": password,
+            "csrfmiddlewaretoken": token.group(1).decode(),
+        }
+    )
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Cookie": f"csrftoken={cookies['csrftoken']}",
+    }
+    status, answer_cookies, _ = request(port, "POST", "/login/", headers, form)
+    cookies.update(answer_cookies)
+    if status != 302 or "sessionid" not in cookies:
+        raise BenchError(f"POST /login/ answered {status} without a session")
+    cookie = "; ".join(f"{k}={cookies[k]}" for k in ("csrftoken", "sessionid"))
+    status, _, _ = request(port, "GET", "/console/", {"Cookie": cookie})
+    if status != 200:
+        raise BenchError(f"GET /console/ after logging in answered {status}")
+    return cookie
+
+
+# ---------------------------------------------------------------- load
+@dataclass
+class Tally:
+    """What one connection (or a whole case) saw: latencies in seconds of the
+    answered requests, answers by status (or by exception name), and the first
+    path and body of each status other than 200."""
+
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+    samples: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def add(self, status: str, latency: float | None, path: str, body: bytes) -> None:
+        """Count one answer."""
+        self.statuses[status] += 1
+        if latency is not None:
+            self.latencies.append(latency)
+        if status != "200" and status not in self.samples:
+            self.samples[status] = (path, body.decode(errors="replace")[:500])
+
+    def merge(self, other: Tally) -> None:
+        """Add another tally's counts to this one."""
+        self.latencies += other.latencies
+        self.statuses.update(other.statuses)
+        for status, sample in other.samples.items():
+            self.samples.setdefault(status, sample)
+
+
+class ClosedLoop:
+    """``CONNECTIONS`` threads, each sending its next GET as soon as the last one
+    is answered, until ``count`` requests are sent or ``seconds`` have passed.
+    Paths are taken in turn from ``paths``."""
+
+    def __init__(
+        self,
+        port: int,
+        paths: list[str],
+        headers: dict[str, str],
+        count: int,
+        seconds: float,
+    ) -> None:
+        self.port = port
+        self.paths = paths
+        self.headers = headers
+        self.count = count
+        self.seconds = seconds
+        self.deadline = 0.0
+        self.sent = 0
+        self.lock = threading.Lock()
+
+    def next_path(self) -> str | None:
+        """The next request's path, or None once the count or time is used up."""
+        with self.lock:
+            if self.sent >= self.count or time.perf_counter() >= self.deadline:
+                return None
+            path = self.paths[self.sent % len(self.paths)]
+            self.sent += 1
+            return path
+
+    def send(
+        self, connection: http.client.HTTPConnection, path: str, tally: Tally
+    ) -> None:
+        """Send one GET and count what came of it."""
+        started = time.perf_counter()
+        try:
+            connection.request("GET", path, headers=self.headers)
+            response = connection.getresponse()
+            answer = response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            connection.close()
+            tally.add(type(exc).__name__, None, path, b"")
+            return
+        tally.add(str(response.status), time.perf_counter() - started, path, answer)
+        if response.will_close:
+            connection.close()  # sync workers close after each answer; reopen next
+
+    def connection_loop(self, tally: Tally) -> None:
+        """One connection's loop; http.client reconnects when the server closed."""
+        connection = http.client.HTTPConnection(
+            HOST, self.port, timeout=HTTP_TIMEOUT_SECONDS
+        )
+        try:
+            while (path := self.next_path()) is not None:
+                self.send(connection, path, tally)
+        finally:
+            connection.close()
+
+    def run(self) -> tuple[Tally, float]:
+        """Run the loop; returns the merged tally and the wall time in seconds."""
+        tallies = [Tally() for _ in range(CONNECTIONS)]
+        threads = [
+            threading.Thread(target=self.connection_loop, args=(tally,), daemon=True)
+            for tally in tallies
+        ]
+        started = time.perf_counter()
+        self.deadline = started + self.seconds
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=self.seconds + 2 * HTTP_TIMEOUT_SECONDS)
+        elapsed = time.perf_counter() - started
+        total = Tally()
+        for tally in tallies:
+            total.merge(tally)
+        return total, elapsed
+
+
+@dataclass
+class CaseResult:
+    """The figures of one case, and (filled in later, in-process) the SQL
+    statements of one request and its slowest SELECT."""
+
+    case: Case
+    tally: Tally
+    elapsed: float
+    statements: int | None = None
+    view_ms: float = math.nan
+    sql_ms: float = math.nan
+    main_sql: str = ""
+    main_ms: float = math.nan
+    error: str = ""
+
+    @property
+    def requests(self) -> int:
+        """How many requests were sent."""
+        return sum(self.tally.statuses.values())
+
+    @property
+    def ok(self) -> int:
+        """How many were answered 200."""
+        return self.tally.statuses["200"]
+
+    @property
+    def rate(self) -> float:
+        """Requests per second."""
+        return self.requests / self.elapsed if self.elapsed else 0.0
+
+    def percentile_ms(self, percent: float) -> float:
+        """Nearest-rank percentile of the answered requests' latency, in ms."""
+        ordered = sorted(self.tally.latencies)
+        if not ordered:
+            return math.nan
+        rank = max(1, math.ceil(percent / 100 * len(ordered)))
+        return ordered[rank - 1] * 1000
+
+    @property
+    def misses(self) -> bool:
+        """Whether the case misses the p95 target (or got no 200 at all)."""
+        return not self.percentile_ms(95) < TARGET_P95_MS or self.ok < self.requests
+
+
+def run_case(
+    port: int, case: Case, cookie: str, args: argparse.Namespace
+) -> CaseResult:
+    """Warm the case up (not measured), then measure it."""
+    headers = {"Cookie": cookie}
+    if case.htmx:
+        headers["HX-Request"] = "true"
+    ClosedLoop(port, case.paths, headers, WARM_UP_REQUESTS, args.seconds).run()
+    loop = ClosedLoop(port, case.paths, headers, args.requests, args.seconds)
+    tally, elapsed = loop.run()
+    result = CaseResult(case, tally, elapsed)
+    print_case(result)
+    return result
+
+
+# ---------------------------------------------------------------- SQL and plans
+@dataclass
+class StatementLog:
+    """The SQL statements run through Django's cursor, each as executed (values
+    in place) with its seconds. Installed with ``connection.execute_wrapper``."""
+
+    statements: list[tuple[str, float]] = field(default_factory=list)
+
+    def __call__(
+        self,
+        execute: Callable[..., Any],
+        sql: str,
+        params: Any,
+        many: bool,
+        context: dict[str, Any],
+    ) -> Any:
+        """Run one statement, timing it and keeping its text."""
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            elapsed = time.perf_counter() - started
+            cursor = context["cursor"]
+            text = context["connection"].ops.last_executed_query(cursor, sql, params)
+            self.statements.append((text, elapsed))
+
+    def main_query(self) -> tuple[str, float]:
+        """The slowest SELECT reading the incident table (else the slowest
+        SELECT), with its seconds; empty if there was no SELECT."""
+        selects = [s for s in self.statements if s[0].lstrip().startswith("SELECT")]
+        incidents = [s for s in selects if 'FROM "incidents_incident"' in s[0]]
+        return max(incidents or selects, key=lambda s: s[1], default=("", math.nan))
+
+
+@dataclass(frozen=True)
+class InProcess:
+    """One request of a case in this process: its status, wall time and SQL."""
+
+    status: int
+    seconds: float
+    log: StatementLog
+
+
+def get_in_process(case: Case, client: Any) -> InProcess:
+    """GET the case's first path in this process, logging its SQL."""
+    from django.db import connection
+
+    headers = {"HX-Request": "true"} if case.htmx else {}
+    log = StatementLog()
+    started = time.perf_counter()
+    with connection.execute_wrapper(log):
+        response = client.get(case.paths[0], headers=headers)
+    return InProcess(response.status_code, time.perf_counter() - started, log)
+
+
+def analyse_sql(results: list[CaseResult]) -> None:
+    """For each case, ``IN_PROCESS_REPEATS`` requests in this process (no load),
+    logged in as ``agent``: the view's time, its SQL statements and their time,
+    and its main query (medians over the requests; the statements of the last)."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    client = Client(HTTP_HOST=HOST)
+    client.force_login(get_user_model().objects.get(username="agent"))
+    for result in results:
+        try:
+            runs = [
+                get_in_process(result.case, client) for _ in range(IN_PROCESS_REPEATS)
+            ]
+        except Exception:
+            result.error = traceback.format_exc()
+            continue
+        if any(run.status != 200 for run in runs):
+            statuses = sorted({run.status for run in runs})
+            result.error = f"in-process GET {result.case.paths[0]} answered {statuses}"
+        last = runs[-1].log
+        result.statements = len(last.statements)
+        result.main_sql = last.main_query()[0]
+        result.view_ms = statistics.median(run.seconds for run in runs) * 1000
+        result.sql_ms = 1000 * statistics.median(
+            sum(seconds for _, seconds in run.log.statements) for run in runs
+        )
+        result.main_ms = statistics.median(run.log.main_query()[1] for run in runs)
+        result.main_ms *= 1000
+
+
+def explain(sql: str) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) of one logged SELECT (it only reads)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def abbreviated(sql: str) -> str:
+    """The statement with its column list shortened (the plan is of the whole)."""
+    return re.sub(
+        r"^SELECT (.+?) FROM ",
+        lambda m: f"SELECT <{m.group(1).count(', ') + 1} columns> FROM ",
+        sql,
+        count=1,
+        flags=re.DOTALL,
+    )
+
+
+def print_plans(results: list[CaseResult]) -> None:
+    """The plan of the main query of the slowest cases (by p95)."""
+    ranked = sorted(
+        (r for r in results if r.main_sql),
+        key=lambda r: r.percentile_ms(95) if r.tally.latencies else -1.0,
+        reverse=True,
+    )
+    for result in ranked[:EXPLAINED_CASES]:
+        print(
+            f"\n== {result.case.label}: p95 {result.percentile_ms(95):.1f} ms under "
+            f"load; in-process the view takes {result.view_ms:.1f} ms, its "
+            f"{result.statements} statements {result.sql_ms:.1f} ms, this one "
+            f"{result.main_ms:.1f} ms"
+        )
+        print(abbreviated(result.main_sql))
+        print("EXPLAIN (ANALYZE, BUFFERS):")
+        for line in explain(result.main_sql).splitlines():
+            print(f"  {line}")
+
+
+# ---------------------------------------------------------------- report
+def print_case(result: CaseResult) -> None:
+    """One line as a case ends, and its failures if any."""
+    non_200 = result.requests - result.ok
+    print(
+        f"  {result.case.label:<32} {result.requests:>5} requests in "
+        f"{result.elapsed:5.1f} s, {result.rate:6.1f} req/s, "
+        f"p95 {result.percentile_ms(95):7.1f} ms, non-200 {non_200}",
+        flush=True,
+    )
+    for status, (path, body) in result.tally.samples.items():
+        print(f"    {status} on GET {path} ({result.tally.statuses[status]}x): {body}")
+
+
+def print_table(results: list[CaseResult]) -> None:
+    """The summary: one row per case, the target and the rows that miss it."""
+    header = (
+        f"{'case':<32} {'requests':>8} {'req/s':>6} {'p50 ms':>7} {'p95 ms':>7} "
+        f"{'p99 ms':>7} {'non-200':>7} | {'view ms':>7} {'SQL':>4} {'SQL ms':>6} "
+        f"{'main ms':>7}  target"
+    )
+    print(
+        f"{'':<32} {'under load (gunicorn, closed loop)':^49} | "
+        f"{'in-process, no load':^28}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        sql = "?" if r.statements is None else str(r.statements)
+        mark = "MISS" if r.misses else "ok"
+        if not r.case.is_queue:
+            mark += " (not the queue)"
+        print(
+            f"{r.case.label:<32} {r.requests:>8} {r.rate:>6.1f} "
+            f"{r.percentile_ms(50):>7.1f} {r.percentile_ms(95):>7.1f} "
+            f"{r.percentile_ms(99):>7.1f} {r.requests - r.ok:>7} | "
+            f"{r.view_ms:>7.1f} {sql:>4} {r.sql_ms:>6.1f} {r.main_ms:>7.1f}  {mark}"
+        )
+    print(TARGET)
+    missed = [r.case.label for r in results if r.misses and r.case.is_queue]
+    print(
+        f"queue rows missing it: {len(missed)} of "
+        f"{sum(r.case.is_queue for r in results)}: {', '.join(missed) or 'none'}"
+    )
+    for r in results:
+        if r.error:
+            print(f"\n{r.case.label}: {r.error}")
+
+
+def describe_setup(env: dict[str, str], database: str, args: argparse.Namespace) -> str:
+    """One line saying what is measured where (no credentials)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        (version,) = cursor.fetchone()
+    redis_db = env["REDIS_URL"].rsplit("/", 1)[-1]
+    return (
+        f"PostgreSQL {version}, database {database}, Redis db {redis_db}; "
+        f"{args.incidents:,} incidents; {WORKERS} gunicorn sync workers, "
+        f"{CONNECTIONS} connections, per case at most {args.requests} requests or "
+        f"{args.seconds:g} s; {os.cpu_count()} CPUs shared by client, server and "
+        "databases"
+    )
+
+
+# ---------------------------------------------------------------- main
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line: ``--incidents``, ``--requests``, ``--seconds``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--incidents",
+        type=int,
+        default=1_000_000,
+        help="Incidents to seed (default 1000000, at least 1000).",
+    )
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=400,
+        help="At most this many requests per case (default 400).",
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=15.0,
+        help="At most this long per case, in seconds (default 15).",
+    )
+    args = parser.parse_args(argv)
+    if args.incidents < 1000 or args.requests < 1 or args.seconds <= 0:
+        parser.error(
+            "--incidents must be at least 1000; --requests and --seconds positive"
+        )
+    return args
+
+
+def seed_and_report(size: int) -> None:
+    """Seed the incidents, VACUUM (ANALYZE), and print what it took and made."""
+    from django.db import connections
+
+    now = datetime.now(UTC)
+    create_bench_agents()
+    seconds, link_seconds, links = seed(size, now)
+    print(
+        f"seeded {size:,} incidents in {seconds:.1f} s, {links:,} service links "
+        f"in {link_seconds:.1f} s",
+        flush=True,
+    )
+    vacuum = timed_sql("VACUUM (ANALYZE)")
+    print(f"VACUUM (ANALYZE) in {vacuum:.1f} s")
+    for line in describe_seed():
+        print(f"  {line}")
+    connections.close_all()
+
+
+def load(
+    env: dict[str, str], password: str, args: argparse.Namespace
+) -> tuple[list[CaseResult], str | None]:
+    """Serve with gunicorn, log in, and measure every case; returns the results
+    and the server log's path if it was kept (any answer other than 200)."""
+    cases = build_cases()
+    with tempfile.NamedTemporaryFile(
+        prefix="bench-console-gunicorn-", suffix=".log", delete=False
+    ) as log:
+        try:
+            with gunicorn(env, log) as port:
+                print(f"gunicorn on {HOST}:{port}", flush=True)
+                cookie = login(port, password)
+                results = [run_case(port, case, cookie, args) for case in cases]
+        except BenchError:
+            log.flush()
+            tail = Path(log.name).read_text(errors="replace").splitlines()[-40:]
+            print(
+                "\n".join(tail), f"(server log: {log.name})", sep="\n", file=sys.stderr
+            )
+            raise
+    if all(r.ok == r.requests for r in results):
+        Path(log.name).unlink()
+        return results, None
+    return results, log.name
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Prepare, seed, measure, report; returns the exit status."""
+    args = parse_args(argv)
+    password = secrets.token_urlsafe(16)
+    with tempfile.TemporaryDirectory(prefix="bench-console-") as folder:
+        settings_folder = Path(folder)
+        write_settings(settings_folder)
+        env = bench_environment(settings_folder)
+        try:
+            database = prepare(env, password)
+            setup_django(env, settings_folder)
+            print(describe_setup(env, database, args), flush=True)
+            seed_and_report(args.incidents)
+            print("Load (closed loop, logged in as agent):", flush=True)
+            results, log = load(env, password, args)
+        except BenchError as exc:
+            print(f"benchmark failed: {exc}", file=sys.stderr)
+            return 1
+        analyse_sql(results)
+        print()
+        print_table(results)
+        print_plans(results)
+    if log:
+        print(f"\nanswers other than 200: the server log is kept in {log}")
+    if not any(r.ok for r in results):
+        print("not a single request was answered 200", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
