@@ -101,3 +101,17 @@ def incident_in(status: str, org: SimpleNamespace, *, at: datetime = T0) -> Inci
 @pytest.fixture
 def make_incident_in(org: SimpleNamespace) -> Any:
     return lambda status, **kwargs: incident_in(status, org, **kwargs)
+
+
+def log_p1(org: SimpleNamespace, *, at: datetime = T0) -> Incident:
+    """A P1 (high impact, high urgency) in the org's tier-1 team, logged at ``at``."""
+    return services.incident_log(
+        by=org.agent,
+        title="Checkout down",
+        source="agent",
+        category=org.category,
+        impact="high",
+        urgency="high",
+        requester=org.requester,
+        now=at,
+    )

@@ -10,25 +10,12 @@ import pytest
 from incidents import services
 from incidents.models import Incident, SlaPolicy, SlaSpan
 from incidents.sla.sync import sla_clocks
-from tests.incidents.conftest import T0, incident_in
+from tests.incidents.conftest import T0, incident_in, log_p1
 
 pytestmark = pytest.mark.django_db
 
 S = Incident.Status
 MIN = timedelta(minutes=1)
-
-
-def p1(org: SimpleNamespace, *, at=T0) -> Incident:
-    return services.incident_log(
-        by=org.agent,
-        title="Checkout down",
-        source="agent",
-        category=org.category,
-        impact="high",
-        urgency="high",
-        requester=org.requester,
-        now=at,
-    )
 
 
 def test_default_policies_exist() -> None:
@@ -37,7 +24,7 @@ def test_default_policies_exist() -> None:
 
 
 def test_logging_starts_both_clocks(org: SimpleNamespace) -> None:
-    incident = p1(org)
+    incident = log_p1(org)
     assert incident.respond_due_at == T0 + 15 * MIN
     assert incident.resolve_due_at == T0 + 4 * 60 * MIN
     assert incident.resolve_warn_at == T0 + 3 * 60 * MIN  # 75 %
@@ -46,7 +33,7 @@ def test_logging_starts_both_clocks(org: SimpleNamespace) -> None:
 
 
 def test_acknowledgement_stops_the_response_clock(org: SimpleNamespace) -> None:
-    incident = p1(org)
+    incident = log_p1(org)
     services.incident_triage(
         incident=incident,
         by=org.agent,
@@ -63,7 +50,7 @@ def test_acknowledgement_stops_the_response_clock(org: SimpleNamespace) -> None:
 
 
 def test_late_acknowledgement_is_recorded_as_a_miss(org: SimpleNamespace) -> None:
-    incident = p1(org)
+    incident = log_p1(org)
     services.incident_add_note(
         incident=incident, by=org.agent, kind="reply", body="Looking", now=T0 + 20 * MIN
     )
@@ -73,7 +60,7 @@ def test_late_acknowledgement_is_recorded_as_a_miss(org: SimpleNamespace) -> Non
 def test_waiting_for_requester_pauses_resolution_and_keeps_used_time(
     org: SimpleNamespace,
 ) -> None:
-    incident = p1(org)
+    incident = log_p1(org)
     services.incident_triage(
         incident=incident,
         by=org.agent,
@@ -98,7 +85,7 @@ def test_waiting_for_requester_pauses_resolution_and_keeps_used_time(
 def test_priority_change_recomputes_targets_from_time_used(
     org: SimpleNamespace,
 ) -> None:
-    incident = p1(org)  # P1: resolve in 4 h, 24x7
+    incident = log_p1(org)  # P1: resolve in 4 h, 24x7
     services.incident_update(
         incident=incident, by=org.agent, urgency="medium", now=T0 + 60 * MIN
     )
@@ -125,7 +112,7 @@ def test_resolve_stops_and_reopen_resumes_with_time_used(org: SimpleNamespace) -
 
 
 def test_clock_explains_itself(org: SimpleNamespace) -> None:
-    incident = p1(org)
+    incident = log_p1(org)
     resolution = sla_clocks(incident, now=T0 + 30 * MIN)[1]
     assert resolution.explanation.startswith("resolution due ")
     assert "30 m used of 4 h 00 m" in resolution.explanation
@@ -133,7 +120,7 @@ def test_clock_explains_itself(org: SimpleNamespace) -> None:
 
 
 def test_stakeholder_update_restarts_the_cadence(org: SimpleNamespace) -> None:
-    incident = p1(org)
+    incident = log_p1(org)
     services.incident_post_update(
         incident=incident, by=org.agent, body="Investigating", now=T0 + 20 * MIN
     )

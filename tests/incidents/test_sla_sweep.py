@@ -12,7 +12,7 @@ import time_machine
 from incidents import services
 from incidents.models import Incident, IncidentEvent
 from incidents.tasks import sla_sweep_task
-from tests.incidents.conftest import T0, incident_in
+from tests.incidents.conftest import T0, incident_in, log_p1
 
 pytestmark = pytest.mark.django_db
 
@@ -30,26 +30,13 @@ def events(incident: Incident, kind: str) -> list[IncidentEvent]:
     return list(incident.events.filter(kind=kind))
 
 
-def p1(org: SimpleNamespace) -> Incident:
-    return services.incident_log(
-        by=org.agent,
-        title="Checkout down",
-        source="agent",
-        category=org.category,
-        impact="high",
-        urgency="high",
-        requester=org.requester,
-        now=T0,
-    )
-
-
 def test_nothing_happens_before_anything_is_due(org: SimpleNamespace) -> None:
-    p1(org)
+    log_p1(org)
     assert set(sweep_at(T0 + 5 * MIN).values()) == {0}
 
 
 def test_response_breach_escalates_once_to_the_next_tier(org: SimpleNamespace) -> None:
-    incident = p1(org)
+    incident = log_p1(org)
     first = sweep_at(T0 + 16 * MIN)
     second = sweep_at(T0 + 17 * MIN)
     assert first["response_breached"] == 1 and second["response_breached"] == 0
@@ -64,7 +51,7 @@ def test_response_breach_escalates_once_to_the_next_tier(org: SimpleNamespace) -
 def test_unassigned_major_incident_is_raised_after_15_minutes(
     org: SimpleNamespace,
 ) -> None:
-    incident = p1(org)
+    incident = log_p1(org)
     assert sweep_at(T0 + 14 * MIN)["unassigned_major"] == 0
     assert sweep_at(T0 + 15 * MIN)["unassigned_major"] == 1
     assert sweep_at(T0 + 30 * MIN)["unassigned_major"] == 0
@@ -73,7 +60,7 @@ def test_unassigned_major_incident_is_raised_after_15_minutes(
 
 
 def test_assigned_major_incident_is_not_raised(org: SimpleNamespace) -> None:
-    incident = p1(org)
+    incident = log_p1(org)
     services.incident_assign(
         incident=incident, by=org.agent, assignee=org.agent, now=T0
     )
@@ -85,7 +72,7 @@ def test_assigned_major_incident_is_not_raised(org: SimpleNamespace) -> None:
 
 
 def test_resolution_warning_at_75_percent_then_breach(org: SimpleNamespace) -> None:
-    incident = p1(org)
+    incident = log_p1(org)
     services.incident_triage(
         incident=incident,
         by=org.agent,
@@ -106,7 +93,7 @@ def test_resolution_warning_at_75_percent_then_breach(org: SimpleNamespace) -> N
 
 
 def test_paused_incident_does_not_breach(org: SimpleNamespace) -> None:
-    incident = p1(org)
+    incident = log_p1(org)
     services.incident_triage(
         incident=incident,
         by=org.agent,
@@ -125,7 +112,7 @@ def test_paused_incident_does_not_breach(org: SimpleNamespace) -> None:
 def test_overdue_stakeholder_update_reminds_once_per_due_time(
     org: SimpleNamespace,
 ) -> None:
-    incident = p1(org)  # P1: an update every 30 minutes
+    incident = log_p1(org)  # P1: an update every 30 minutes
     assert sweep_at(T0 + 31 * MIN)["update_overdue"] == 1
     assert sweep_at(T0 + 40 * MIN)["update_overdue"] == 0
     incident.refresh_from_db()  # the sweep escalated it meanwhile (response breach)
@@ -155,6 +142,6 @@ def test_sweep_survives_a_failing_rule(org: SimpleNamespace, monkeypatch) -> Non
         raise RuntimeError("broken rule")
 
     monkeypatch.setitem(sweep.RULES, "unassigned_major", boom)
-    p1(org)
+    log_p1(org)
     counts = sweep_at(T0 + 16 * MIN)
     assert counts["unassigned_major"] == 0 and counts["response_breached"] == 1
