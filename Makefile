@@ -16,7 +16,12 @@ export DEBUG ?= 1
 
 .PHONY: run test lint clean bench screenshots
 
-$(INSTALLED): pyproject.toml
+# Development defaults for anything run in this checkout (manage.py by hand too);
+# the environment still wins. Production has no .env and sets DEBUG=0.
+.env:
+	@printf '# Local development settings (not committed).\nDEBUG=1\n' > $@
+
+$(INSTALLED): pyproject.toml .env
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed, found " + sys.version.split()[0])'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,test]"

@@ -8,6 +8,7 @@ a typo in production should stop the service at start, not run it half-configure
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -49,3 +50,18 @@ def envlist(name: str, default: list[str]) -> list[str]:
     if not value:
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def load_env_file(path: Path) -> None:
+    """Read ``KEY=VALUE`` lines from a local ``.env`` file into the environment,
+    without overriding what the environment already says. ``make`` writes one with
+    ``DEBUG=1`` in a development checkout; production sets its environment itself
+    and has no such file (the Docker image excludes it)."""
+    if not path.is_file():
+        return
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        os.environ.setdefault(key.strip(), value.strip().strip("\"'"))

@@ -15,9 +15,10 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from itsm.env import envbool, envint, envlist, envstr
+from itsm.env import envbool, envint, envlist, envstr, load_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+load_env_file(Path(envstr("ENV_FILE", str(BASE_DIR / ".env"))))
 # Embedded database, broker, cache and beat schedule live here (git-ignored).
 VAR_DIR = Path(envstr("VAR_DIR", str(BASE_DIR / "var")))
 

@@ -36,7 +36,13 @@ def run_django(
     code: str, tmp_path: Path, **env: str
 ) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if k not in _SETTINGS_ENV}
-    base.update({"DJANGO_SETTINGS_MODULE": "itsm.settings", "VAR_DIR": str(tmp_path)})
+    base.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "itsm.settings",
+            "VAR_DIR": str(tmp_path),
+            "ENV_FILE": str(tmp_path / "no.env"),  # no local .env: as in production
+        }
+    )
     base.update(env)
     script = "import django\ndjango.setup()\n" + code
     return subprocess.run(
@@ -142,6 +148,7 @@ def test_check_deploy_is_clean_in_production_settings(tmp_path: Path) -> None:
             "SECRET_KEY": STRONG_KEY,
             "ALLOWED_HOSTS": "itsm.example.com",
             "VAR_DIR": str(tmp_path),
+            "ENV_FILE": str(tmp_path / "no.env"),
         },
         capture_output=True,
         text=True,
@@ -222,3 +229,16 @@ print(db["ENGINE"], db["HOST"], db["NAME"], db["OPTIONS"]["connect_timeout"])
         "itsm",
         "5",
     ]
+
+
+def test_local_env_file_gives_defaults_the_environment_overrides(
+    tmp_path: Path,
+) -> None:
+    env_file = tmp_path / "dev.env"
+    env_file.write_text("# comment\nDEBUG=1\nTIME_ZONE='Europe/Amsterdam'\n")
+    code = "from django.conf import settings; print(settings.DEBUG, settings.TIME_ZONE)"
+    result = run_django(code, tmp_path, ENV_FILE=str(env_file))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "Europe/Amsterdam"]
+    result = run_django(code, tmp_path, ENV_FILE=str(env_file), TIME_ZONE="UTC")
+    assert result.stdout.split() == ["True", "UTC"]
