@@ -1,6 +1,7 @@
 from django.urls import path
 
 from incidents import views
+from incidents.portal import views as portal
 
 app_name = "incidents"
 
@@ -11,6 +12,13 @@ urlpatterns = [
     path("console/bulk-assign/", views.bulk_assign, name="bulk_assign"),
     path("console/<str:number>/", views.incident_detail, name="detail"),
     path("console/<str:number>/<str:action>/", views.incident_action, name="action"),
-    path("portal/", views.portal, name="portal"),
+    path("portal/", portal.portal, name="portal"),
+    path("portal/report/", portal.report, name="report"),
+    path("portal/similar/", portal.similar, name="similar"),
+    path("portal/tickets/<str:number>/", portal.ticket, name="ticket"),
+    path("portal/tickets/<str:number>/reply/", portal.ticket_reply, name="reply"),
+    path("portal/tickets/<str:number>/confirm/", portal.ticket_confirm, name="confirm"),
+    path("portal/tickets/<str:number>/reopen/", portal.ticket_reopen, name="reopen"),
+    path("attachments/<uuid:pk>/", portal.attachment_download, name="attachment"),
     path("dashboards/", views.dashboards, name="dashboards"),
 ]

@@ -185,6 +185,7 @@ def _detail(
         "alerts": selectors.alert_inspector(incident=incident),
         "clocks": sla_clocks(incident, now=timezone.now()),
         "duplicates": incident.duplicates.only("id"),
+        "attachments": incident.attachments.all(),
         "can_work": request.user.has_perm("incidents.work_incident"),
     }
     return render(request, "incidents/incident_detail.html", context, status=status)
@@ -319,13 +320,6 @@ def incident_new(request: HttpRequest) -> HttpResponse:
     return render(
         request, "incidents/incident_form.html", {"form": form}, status=status
     )
-
-
-@login_required
-@permission_required("incidents.use_requester_portal", raise_exception=True)
-def portal(request: HttpRequest) -> HttpResponse:
-    services_list = selectors.service_list(public_only=True)
-    return render(request, "incidents/portal.html", {"services": services_list})
 
 
 @login_required

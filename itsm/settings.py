@@ -303,6 +303,17 @@ STORAGES = {
 WHITENOISE_AUTOREFRESH = DEBUG
 WHITENOISE_USE_FINDERS = DEBUG
 
+# ---------------------------------------------------------------- requester portal
+# Attachments live outside the web root and have no URL of their own: they are
+# served only by a view that checks who is asking.
+ATTACHMENTS_DIR = Path(envstr("ATTACHMENTS_DIR", str(VAR_DIR / "attachments")))
+ATTACHMENT_MAX_BYTES = envint("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+ATTACHMENT_MAX_FILES = envint("ATTACHMENT_MAX_FILES", 5)
+# Reports one requester may send per hour (the portal's report form).
+PORTAL_REPORTS_PER_HOUR = envint("PORTAL_REPORTS_PER_HOUR", 10)
+# The address people reach the service at, for links in emails.
+SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
 # ---------------------------------------------------------------- email
 EMAIL_HOST = envstr("EMAIL_HOST")
 EMAIL_BACKEND = envstr(

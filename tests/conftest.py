@@ -61,6 +61,13 @@ def fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def attachments_dir(settings: Any, tmp_path: Any) -> Any:
+    """Uploaded files go to a folder of the test's own."""
+    settings.ATTACHMENTS_DIR = tmp_path / "attachments"
+    return settings.ATTACHMENTS_DIR
+
+
 @pytest.fixture
 def end_user(db: Any) -> Any:
     return make_user(role=Role.REQUESTER, username="rita")

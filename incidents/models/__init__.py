@@ -1,6 +1,7 @@
 """The incidents app's models, one module per concern, all importable from here."""
 
 from incidents.models.alerts import Alert, AlertDelivery, ApiToken, Integration
+from incidents.models.attachments import Attachment
 from incidents.models.incident import MAX_ID, Incident, LifecyclePolicy, Problem
 from incidents.models.notifications import Notification, WebhookEndpoint
 from incidents.models.organisation import Area, Category, Service, Team
@@ -27,6 +28,7 @@ __all__ = [
     "Alert",
     "AlertDelivery",
     "ApiToken",
+    "Attachment",
     "BusinessCalendar",
     "Holiday",
     "SlaPolicy",

@@ -175,6 +175,11 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         blank=True,
         related_name="requested_incidents",
     )
+    contact = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="How to reach the requester about this incident (phone, desk).",
+    )
     team = models.ForeignKey(
         Team, on_delete=models.PROTECT, null=True, blank=True, related_name="incidents"
     )

@@ -61,6 +61,7 @@ class IncidentEvent(AppendOnlyModel):
         SLA_BREACHED = "sla_breached", "SLA target missed"
         UNASSIGNED_MAJOR = "unassigned_major", "Major incident unassigned"
         UPDATE_OVERDUE = "update_overdue", "Stakeholder update overdue"
+        ATTACHMENT_ADDED = "attachment_added", "Attachment added"
 
     incident = models.ForeignKey(
         "incidents.Incident", on_delete=models.PROTECT, related_name="events"

@@ -19,6 +19,7 @@ from incidents.services.lifecycle import (
     incident_triage,
     incident_wait_for_requester,
 )
+from incidents.services.portal import incident_reply, incident_report
 from incidents.services.routing import (
     incident_assign,
     incident_escalate,
@@ -38,6 +39,8 @@ __all__ = [
     "incident_merge",
     "incident_post_update",
     "incident_reopen",
+    "incident_reply",
+    "incident_report",
     "incident_resolve",
     "incident_resume",
     "incident_start_work",

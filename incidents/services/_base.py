@@ -22,6 +22,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
 from incidents.exceptions import IncidentConflict
 from incidents.models import Alert, Incident, IncidentEvent, priority_for
+from incidents.services.requester_notices import TRANSITION_EVENTS, requester_notify
 from incidents.sla.sync import SLA_FIELDS, sla_sync
 
 User = AbstractBaseUser
@@ -228,7 +229,7 @@ def transition(
     save(incident, at=at)
     if incident.status in Incident.FINAL_STATUSES:
         _settle_alerts(incident)
-    return record(
+    event = record(
         incident,
         IncidentEvent.Kind.TRANSITION,
         by=by,
@@ -238,6 +239,11 @@ def transition(
         target=incident.status,
         **(details or {}),
     )
+    # Here, not in each service, so every path (console, API, the sweep's
+    # auto-close) tells the requester.
+    if notice := TRANSITION_EVENTS.get(name):
+        requester_notify(incident, notice, at=at)
+    return event
 
 
 def _settle_alerts(incident: Incident) -> None:

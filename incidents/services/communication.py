@@ -19,6 +19,7 @@ from incidents.services._base import (
     save,
     transition,
 )
+from incidents.services.requester_notices import requester_notify
 
 
 def add_note(
@@ -58,6 +59,8 @@ def incident_add_note(
     if not body.strip():
         raise ValidationError({"body": "The note is empty."})
     note = add_note(incident, by=by, at=at, kind=kind, body=body)
+    if kind == IncidentNote.Kind.REPLY and not is_requester:
+        requester_notify(incident, "requester_reply", at=at, note=note)
     if kind == IncidentNote.Kind.REPLY:
         if is_agent and incident.acknowledged_at is None:
             incident.acknowledged_at = at

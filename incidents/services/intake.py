@@ -19,6 +19,7 @@ from incidents.services._base import (
     save,
     set_fields,
 )
+from incidents.services.requester_notices import requester_notify
 
 
 def _check_may_log(by: User | None, *, source: str, requester: User | None) -> None:
@@ -45,9 +46,11 @@ def incident_log(
     urgency: str = "",
     detected_at: datetime | None = None,
     follows_up: Incident | None = None,
+    contact: str = "",
     now: datetime | None = None,
 ) -> Incident:
-    """Log a new incident. The category routes it to its team; impact and urgency,
+    """Log a new incident. The category routes it to its team (without a category,
+    the team of the first affected service that has one); impact and urgency,
     when both known, give its priority. Agents and the system log any incident;
     a requester logs only their own, through the portal. Detection cannot lie in
     the future or after logging."""
@@ -67,11 +70,16 @@ def incident_log(
         detected_at=detected_at,
         logged_at=at,
         follows_up=follows_up,
+        contact=contact.strip(),
     )
+    services = list(services)
     if category is not None:
         incident.category = category
         incident.team = category.team
         incident.tier = category.team.tier
+    elif owner := next((s.team for s in services if s.team_id), None):
+        incident.team = owner
+        incident.tier = owner.tier
     save(incident, at=at)
     incident.services.set(services)
     record(
@@ -83,6 +91,7 @@ def incident_log(
         priority=incident.priority,
         team=incident.team_id,
     )
+    requester_notify(incident, "requester_logged", at=at)
     return incident
 
 

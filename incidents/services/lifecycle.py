@@ -186,10 +186,21 @@ def incident_reopen(
 ) -> Incident:
     """Still broken: back to investigating. The reason is on the timeline, and in
     the conversation too (a reply from the requester, a work note from an agent).
-    The time already used counts on."""
+    The time already used counts on. A requester may reopen only within the grace
+    period; agents may reopen until it closes."""
     lock(incident)
     require_transition(incident, "reopen", by=by)
     at = now_or(now)
+    due = incident.confirmation_due_at
+    is_agent = by is None or by.has_perm("incidents.work_incident")
+    if not is_agent and due is not None and at >= due:
+        # Past the grace period the incident is as good as closed; the sweep
+        # closes it, and a problem that came back is a new (linked) incident.
+        raise IncidentConflict(
+            f"Cannot reopen {incident.number}: the time to reopen it ended on "
+            f"{due:%Y-%m-%d %H:%M %Z}. Report the problem again, please.",
+            code="final",
+        )
     if not reason.strip():
         raise ValidationError({"reason": "Say what is still wrong."})
     transition(incident, "reopen", by=by, at=at, details={"reason": reason.strip()})

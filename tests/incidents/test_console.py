@@ -7,10 +7,12 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from incidents import services
 from incidents.models import Incident, IncidentNote
+from incidents.services.attachments import attachments_check
 from tests.factories import make_incident, make_team
 from tests.incidents.conftest import incident_in
 
@@ -147,7 +149,13 @@ def test_page_costs_constant_queries(
             incident=incident, by=org.agent, kind="reply", body=f"n{n}"
         )
         services.incident_post_update(incident=incident, by=org.agent, body=f"u{n}")
-    with django_assert_num_queries(16):
+        services.incident_reply(
+            incident=incident,
+            by=org.agent,
+            body=f"file {n}",
+            files=attachments_check([SimpleUploadedFile(f"{n}.log", b"ok")]),
+        )
+    with django_assert_num_queries(17):
         assert browser.get(page(incident)).status_code == 200
 
 

@@ -54,7 +54,7 @@ TRANSITIONS: dict[str, Callable[[Incident, SimpleNamespace], Any]] = {
         incident=i, now=T0 + timedelta(days=30)
     ),
     "reopen": lambda i, o: services.incident_reopen(
-        incident=i, by=o.requester, reason="Still bouncing."
+        incident=i, by=o.requester, reason="Still bouncing.", now=LATER
     ),
     "cancel": lambda i, o: services.incident_cancel(
         incident=i, by=o.agent, reason="Logged twice by mistake."

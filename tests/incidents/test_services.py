@@ -252,9 +252,14 @@ def test_reopen_by_the_requester_needs_a_reason_and_keeps_it(
     org: SimpleNamespace,
 ) -> None:
     incident = incident_in(S.RESOLVED, org)
+    within_grace = incident.resolved_at + timedelta(hours=1)
     with pytest.raises(ValidationError):
-        services.incident_reopen(incident=incident, by=org.requester, reason=" ")
-    services.incident_reopen(incident=incident, by=org.requester, reason="Still down")
+        services.incident_reopen(
+            incident=incident, by=org.requester, reason=" ", now=within_grace
+        )
+    services.incident_reopen(
+        incident=incident, by=org.requester, reason="Still down", now=within_grace
+    )
     assert (incident.status, incident.reopen_count, incident.resolved_at) == (
         S.INVESTIGATING,
         1,

@@ -1,0 +1,290 @@
+"""Pages of the requester portal, and the one view that serves attachments.
+
+Every page asks for login, then the portal permission; a ticket that is not the
+person's own is a 404, like one that does not exist. Every write is one service
+call followed by a redirect; a refused one comes back with the text as typed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django import forms as django_forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from incidents import services
+from incidents.exceptions import IncidentConflict
+from incidents.models import Attachment, Incident, Service
+from incidents.portal import forms, selectors
+from incidents.services.portal import incident_reply, incident_report
+
+PORTAL = "incidents.use_requester_portal"
+# Room for the form fields beside the largest allowed set of files.
+_FORM_ALLOWANCE = 1024 * 1024
+
+
+def portal_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    return login_required(permission_required(PORTAL, raise_exception=True)(view))
+
+
+def _ticket(request: HttpRequest, number: str) -> Incident:
+    try:
+        return selectors.ticket_get(user=request.user, number=number)
+    except Incident.DoesNotExist:
+        raise Http404 from None
+
+
+def _upload_too_large(request: HttpRequest) -> bool:
+    """Refuse a body larger than every allowed file together before reading it."""
+    limit = settings.ATTACHMENT_MAX_FILES * settings.ATTACHMENT_MAX_BYTES
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return True
+    return length > limit + _FORM_ALLOWANCE
+
+
+def _too_large_response(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "portal/too_large.html",
+        {"max_files": settings.ATTACHMENT_MAX_FILES},
+        status=413,
+    )
+
+
+def _add_errors(form: django_forms.Form, error: ValidationError) -> None:
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.message_dict.items():
+        for message in errors:
+            form.add_error(field if field in form.fields else None, message)
+
+
+# ---------------------------------------------------------------- my tickets
+@portal_required
+def portal(request: HttpRequest) -> HttpResponse:
+    """My tickets, with the state of each in plain words."""
+    tickets = [
+        (ticket, selectors.plain_state(ticket))
+        for ticket in selectors.ticket_list(user=request.user)[:200]
+    ]
+    return render(request, "portal/ticket_list.html", {"tickets": tickets})
+
+
+# ---------------------------------------------------------------- report a problem
+def _report_key(request: HttpRequest) -> str:
+    return f"itsm:portal:reports:{request.user.pk}:{int(time.time() // 3600)}"
+
+
+def _reports_left(request: HttpRequest) -> int:
+    try:
+        sent = cache.get(_report_key(request), 0)
+    except Exception:  # noqa: BLE001 - an unreachable cache must not stop reports
+        return 1
+    return settings.PORTAL_REPORTS_PER_HOUR - sent
+
+
+def _count_report(request: HttpRequest) -> None:
+    key = _report_key(request)
+    try:
+        if not cache.add(key, 1, timeout=3600):
+            cache.incr(key)
+    except Exception:  # noqa: BLE001 - see _reports_left
+        pass
+
+
+@portal_required
+def report(request: HttpRequest) -> HttpResponse:
+    """Report a problem. At most ``PORTAL_REPORTS_PER_HOUR`` reports an hour per
+    person; over that, the form comes back (429) with the text kept."""
+    if request.method != "POST":
+        return render(request, "portal/report_form.html", _report_context(None))
+    if _upload_too_large(request):
+        return _too_large_response(request)
+    form = forms.ReportForm(request.POST, request.FILES)
+    status = 400
+    if _reports_left(request) <= 0:
+        form.add_error(
+            None,
+            "You have sent many reports in the last hour. Wait a little, or call "
+            "the service desk if it cannot wait. Your text is kept below.",
+        )
+        status = 429
+    elif form.is_valid():
+        data = form.cleaned_data
+        try:
+            incident = incident_report(
+                by=request.user,
+                title=data["title"],
+                description=data["description"],
+                service=data["service"],
+                impact=data["impact"],
+                urgency=data["urgency"],
+                contact=data["contact"],
+                files=data["attachments"],
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            _count_report(request)
+            messages.success(
+                request,
+                f"Thank you: your report is {incident.number}. We will reply here.",
+            )
+            return redirect("incidents:ticket", number=incident.number)
+    return render(
+        request, "portal/report_form.html", _report_context(form), status=status
+    )
+
+
+def _report_context(form: forms.ReportForm | None) -> dict[str, Any]:
+    return {
+        "form": form or forms.ReportForm(),
+        "max_files": settings.ATTACHMENT_MAX_FILES,
+        "max_bytes": settings.ATTACHMENT_MAX_BYTES,
+    }
+
+
+@require_GET
+@portal_required
+def similar(request: HttpRequest) -> HttpResponse:
+    """Open incidents that look like the one being typed (htmx, as the title
+    changes): "someone already reported this"."""
+    title = request.GET.get("title", "")[:200]
+    service = None
+    if (service_id := request.GET.get("service", "")).isdigit():
+        service = Service.objects.filter(pk=int(service_id)).first()
+    found = selectors.similar_open_incidents(title=title, service=service)
+    rows = [(incident, selectors.plain_state(incident)) for incident in found]
+    return render(request, "portal/partials/similar.html", {"similar": rows})
+
+
+# ---------------------------------------------------------------- one ticket
+@portal_required
+def ticket(request: HttpRequest, number: str) -> HttpResponse:
+    return _ticket_page(request, _ticket(request, number))
+
+
+def _ticket_page(
+    request: HttpRequest,
+    incident: Incident,
+    bound: dict[str, django_forms.Form] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    bound = bound or {}
+    due = incident.confirmation_due_at
+    awaiting = incident.status == Incident.Status.RESOLVED
+    context = {
+        "incident": incident,
+        "state": selectors.plain_state(incident),
+        "conversation": selectors.ticket_conversation(incident),
+        "services": list(incident.services.all()),
+        "reply_form": bound.get("reply") or forms.ReplyForm(auto_id="reply-%s"),
+        "reopen_form": bound.get("reopen") or forms.ReopenForm(auto_id="reopen-%s"),
+        "error": bound.get("error"),
+        "can_reply": incident.status not in Incident.FINAL_STATUSES,
+        "can_confirm": awaiting,
+        # A refused reopen keeps its form, so the text typed is not lost.
+        "can_reopen": awaiting
+        and ("reopen" in bound or due is None or timezone.now() < due),
+        "max_files": settings.ATTACHMENT_MAX_FILES,
+        "max_bytes": settings.ATTACHMENT_MAX_BYTES,
+    }
+    return render(request, "portal/ticket_detail.html", context, status=status)
+
+
+@require_POST
+@portal_required
+def ticket_reply(request: HttpRequest, number: str) -> HttpResponse:
+    incident = _ticket(request, number)
+    if _upload_too_large(request):
+        return _too_large_response(request)
+    form = forms.ReplyForm(request.POST, request.FILES, auto_id="reply-%s")
+    if form.is_valid():
+        try:
+            incident_reply(
+                incident=incident,
+                by=request.user,
+                body=form.cleaned_data["body"],
+                files=form.cleaned_data["attachments"],
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        except IncidentConflict as conflict:
+            form.add_error(None, conflict.message)
+            return _ticket_page(request, incident, {"reply": form}, status=409)
+        else:
+            messages.success(request, "Your reply is sent.")
+            return redirect("incidents:ticket", number=incident.number)
+    return _ticket_page(request, incident, {"reply": form}, status=400)
+
+
+@require_POST
+@portal_required
+def ticket_confirm(request: HttpRequest, number: str) -> HttpResponse:
+    """It is fixed: the incident closes."""
+    incident = _ticket(request, number)
+    try:
+        services.incident_confirm(incident=incident, by=request.user)
+    except IncidentConflict as conflict:
+        return _ticket_page(request, incident, {"error": conflict.message}, status=409)
+    messages.success(request, "Thank you for confirming: the ticket is closed.")
+    return redirect("incidents:ticket", number=incident.number)
+
+
+@require_POST
+@portal_required
+def ticket_reopen(request: HttpRequest, number: str) -> HttpResponse:
+    """Still broken: back to the team, with the reason as a reply."""
+    incident = _ticket(request, number)
+    form = forms.ReopenForm(request.POST, auto_id="reopen-%s")
+    if form.is_valid():
+        try:
+            services.incident_reopen(
+                incident=incident, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        except IncidentConflict as conflict:
+            form.add_error(None, conflict.message)
+            return _ticket_page(request, incident, {"reopen": form}, status=409)
+        else:
+            messages.success(request, "Reopened: the team will look at it again.")
+            return redirect("incidents:ticket", number=incident.number)
+    return _ticket_page(request, incident, {"reopen": form}, status=400)
+
+
+# ---------------------------------------------------------------- attachments
+@require_GET
+@login_required
+def attachment_download(request: HttpRequest, pk: str) -> FileResponse:
+    """A file, to whoever may see its incident; 404 to anyone else. Always sent
+    as a download, in a sandbox, so an uploaded file never runs as our page."""
+    try:
+        attachment = selectors.attachment_get(user=request.user, pk=pk)
+    except (Attachment.DoesNotExist, ValidationError):
+        raise Http404 from None
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.name,
+        content_type=attachment.content_type,
+    )
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "private, no-store"
+    return response

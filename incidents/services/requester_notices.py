@@ -1,0 +1,85 @@
+"""Emails to the requester, through the notification outbox: on logging, on each
+public reply, on resolution (with the confirm and reopen links), and on closure.
+
+They say only what the requester may see: the title, the state in plain words and
+public replies; never work notes, internal fields or other people's incidents.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from incidents.models import Incident, IncidentNote, Notification
+
+SUBJECTS = {
+    "requester_logged": "{number} received: {title}",
+    "requester_reply": "{number}: a new reply on {title}",
+    "requester_resolved": "{number} is resolved: please confirm the fix",
+    "requester_closed": "{number} is closed",
+    "requester_cancelled": "{number} is cancelled",
+}
+
+# Transitions the requester hears of, by the event they cause.
+TRANSITION_EVENTS = {
+    "resolve": "requester_resolved",
+    "confirm": "requester_closed",
+    "close": "requester_closed",
+    "cancel": "requester_cancelled",
+}
+
+
+def ticket_url(incident: Incident) -> str:
+    """The requester's page of ``incident``, as an absolute address."""
+    return settings.SITE_URL + reverse(
+        "incidents:ticket", kwargs={"number": incident.number}
+    )
+
+
+def requester_notify(
+    incident: Incident,
+    event: str,
+    *,
+    at: datetime,
+    note: IncidentNote | None = None,
+) -> Notification | None:
+    """Write the requester's email for ``event`` (call inside the event's
+    transaction). Nothing is written for an incident without a requester, or one
+    whose requester has no address or is no longer active."""
+    requester = incident.requester
+    if requester is None or not requester.email or not requester.is_active:
+        return None
+    url = ticket_url(incident)
+    context = {
+        "incident": incident,
+        "requester": requester,
+        "note": note,
+        "url": url,
+        "confirm_url": f"{url}#confirm",
+        "reopen_url": f"{url}#reopen",
+    }
+    subject = SUBJECTS[event].format(number=incident.number, title=incident.title)
+    notification = Notification.objects.create(
+        channel=Notification.Channel.EMAIL,
+        recipient=requester.email,
+        incident=incident,
+        event=event,
+        # A title may hold a line break pasted by someone: headers must not.
+        subject=" ".join(subject.split())[:255],
+        body=render_to_string(f"incidents/email/{event}.txt", context),
+        payload={"event": event, "at": at.isoformat(), "number": incident.number},
+        next_attempt_at=at,
+        created_at=at,
+    )
+    transaction.on_commit(lambda: _dispatch([notification.pk]))
+    return notification
+
+
+def _dispatch(ids: list[int]) -> None:
+    from incidents.services.notifications import _dispatch as dispatch
+
+    dispatch(ids)
