@@ -258,6 +258,15 @@ API_MAX_BODY_BYTES = 1024 * 1024
 # Raw alert deliveries (the alert inspector) are kept this long.
 ALERT_DELIVERY_RETENTION_DAYS = envint("ALERT_DELIVERY_RETENTION_DAYS", 30)
 
+# ---------------------------------------------------------------- status page
+# How long the public status page's content is cached (and browsers and proxies may
+# keep it); 0 computes it on every request.
+STATUS_CACHE_SECONDS = envint("STATUS_CACHE_SECONDS", 30)
+if STATUS_CACHE_SECONDS < 0:
+    raise ImproperlyConfigured(
+        f"STATUS_CACHE_SECONDS={STATUS_CACHE_SECONDS} must be 0 or more"
+    )
+
 # ---------------------------------------------------------------- auth
 AUTH_PASSWORD_VALIDATORS = [
     {

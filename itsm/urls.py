@@ -19,6 +19,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("incidents.urls")),
+    path("", include("incidents.status.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("incidents.api.urls", "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
