@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -21,10 +22,11 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
 from incidents.exceptions import IncidentConflict
-from incidents.models import Alert, Incident, IncidentEvent, priority_for
+from incidents.models import Alert, Incident, IncidentEvent, Priority, priority_for
 from incidents.services.requester_notices import TRANSITION_EVENTS, requester_notify
 from incidents.sla.sync import SLA_FIELDS, sla_sync
 
+logger = logging.getLogger(__name__)
 User = AbstractBaseUser
 T = TypeVar("T")
 
@@ -114,6 +116,21 @@ def save(incident: Incident, *, at: datetime) -> None:
     if is_new:  # the clocks' ledger needs the incident's id
         sla_sync(incident, at=at)
         incident.save(update_fields=SLA_FIELDS)
+    if incident.priority in Priority.major():
+        # The public status page shows major incidents: it is computed anew on
+        # the next read rather than after its cache lifetime.
+        transaction.on_commit(status_page_changed)
+
+
+def status_page_changed() -> None:
+    """Forget the status page's cached content. Never fails the caller: at worst
+    the page is stale for its cache lifetime."""
+    from incidents.status.selectors import status_cache_clear
+
+    try:
+        status_cache_clear()
+    except Exception:  # noqa: BLE001 - an unreachable cache only delays the page
+        logger.warning("status page cache not cleared", exc_info=True)
 
 
 def record(

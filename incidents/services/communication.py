@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 
 from incidents.models import Incident, IncidentEvent, IncidentNote, StakeholderUpdate
 from incidents.services._base import (
@@ -17,6 +18,7 @@ from incidents.services._base import (
     refuse_if_final,
     require_perm,
     save,
+    status_page_changed,
     transition,
 )
 from incidents.services.requester_notices import requester_notify
@@ -94,6 +96,8 @@ def incident_post_update(
         is_public=is_public,
         created_at=at,
     )
+    if is_public:
+        transaction.on_commit(status_page_changed)
     if incident.next_update_due_at is not None:
         # The cadence starts again from this update (sla_sync sets the next one).
         incident.next_update_due_at = incident.update_reminded_at = None

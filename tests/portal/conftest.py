@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import uuid
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from incidents.portal import views as portal_views
 from tests.incidents.conftest import org  # noqa: F401 - shared fixture
 
 # The smallest valid PNG: a 1x1 transparent pixel.
@@ -25,9 +26,15 @@ def text_file(name: str = "error.log", body: str = "ERROR disk full\n") -> Any:
 
 
 @pytest.fixture(autouse=True)
-def fresh_cache() -> None:
-    """The report rate limit counts in the cache; each test starts from zero."""
-    cache.clear()
+def own_rate_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report rate limit counts in the shared cache, by user id, and ids repeat
+    across tests on SQLite: each test counts under keys of its own. (Clearing the
+    cache would also empty the Redis database the broker may share.)"""
+    prefix = uuid.uuid4().hex
+    original = portal_views._report_key
+    monkeypatch.setattr(
+        portal_views, "_report_key", lambda request: f"{prefix}:{original(request)}"
+    )
 
 
 @pytest.fixture
