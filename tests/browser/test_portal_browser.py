@@ -4,10 +4,14 @@ file; a script typed in the description stays text."""
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from incidents import services
@@ -19,6 +23,7 @@ from tests.portal.conftest import PNG
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
 SCRIPT = "<script>window.pwned = true</script>"
 
 
@@ -151,3 +156,39 @@ def test_similar_open_incidents_are_suggested_while_typing(
     page.get_by_label("What is wrong, in one line").fill("email is slow")
     expect(page.get_by_text("Someone may already have reported this.")).to_be_visible()
     expect(page.get_by_text("Email delivery delayed")).to_be_visible()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_screenshots_of_the_portal(
+    new_page: Any, desk: Any, scheme: str, tmp_path: Path
+) -> None:
+    """Both colour schemes render, on a phone too; with UPDATE_SCREENSHOTS=1 (make
+    screenshots) the README's screenshots in docs/screenshots/ are written anew."""
+    folder = SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    agent = desk
+    incident = services.incident_report(
+        by=get_user_model().objects.get(username="rita"),
+        title="Cannot send email",
+        description="Outlook says the server is unreachable since 9:00.",
+        service=Service.objects.get(name="Email"),
+        impact="medium",
+        urgency="high",
+    )
+    services.incident_add_note(
+        incident=incident,
+        by=agent,
+        kind="reply",
+        body="We are on it: the mail relay is being restarted.",
+    )
+    page = new_page(color_scheme=scheme, viewport={"width": 1280, "height": 800})
+    log_in(page, "rita", PASSWORD)
+    page.goto("/portal/report/")
+    page.screenshot(path=folder / f"portal-report-{scheme}.png", full_page=True)
+    phone = new_page(color_scheme=scheme, viewport={"width": 390, "height": 844})
+    log_in(phone, "rita", PASSWORD)
+    phone.goto(f"/portal/tickets/{incident.number}/")
+    # Readable on a phone: nothing wider than the screen.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.screenshot(path=folder / f"portal-ticket-phone-{scheme}.png", full_page=True)
+    assert (folder / f"portal-report-{scheme}.png").stat().st_size > 10_000
