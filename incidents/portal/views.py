@@ -163,7 +163,8 @@ def similar(request: HttpRequest) -> HttpResponse:
     changes): "someone already reported this"."""
     title = request.GET.get("title", "")[:200]
     service = None
-    if (service_id := request.GET.get("service", "")).isdigit():
+    service_id = request.GET.get("service", "")
+    if service_id.isdigit() and len(service_id) <= 18:  # larger: no such row
         service = Service.objects.filter(pk=int(service_id)).first()
     found = selectors.similar_open_incidents(title=title, service=service)
     rows = [(incident, selectors.plain_state(incident)) for incident in found]

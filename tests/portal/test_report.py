@@ -240,3 +240,25 @@ def test_without_category_the_service_team_owns_the_report(
         "/portal/report/", {**report_data, "service": str(service.pk)}
     )
     assert Incident.objects.get().team == owners
+
+
+@pytest.mark.parametrize("service", ["", "abc", "9" * 30, "-1"])
+def test_suggestions_take_any_service_value_without_failing(
+    org: SimpleNamespace, service: str
+) -> None:
+    response = _client(org.requester).get(
+        "/portal/similar/", {"title": "email down", "service": service}
+    )
+    assert response.status_code == 200
+    assert b"already" not in response.content
+
+
+def test_an_unknown_service_is_a_form_error(
+    org: SimpleNamespace, report_data: dict[str, Any]
+) -> None:
+    client = _client(org.requester)
+    for service in ("9" * 30, "abc", "424242"):
+        response = client.post("/portal/report/", {**report_data, "service": service})
+        assert response.status_code == 400
+        assert b"Select a valid choice" in response.content
+    assert not Incident.objects.exists()
