@@ -124,6 +124,19 @@ def _demo_incidents(users: dict[str, Any]) -> None:
                 kind="work_note",
                 body="Load balancer shows one unhealthy backend; draining it.",
             )
+            services.incident_post_update(
+                incident=incident,
+                by=agent,
+                body="Some customers see errors at checkout. We are on it; "
+                "next update within 30 minutes.",
+                is_public=True,
+            )
+            services.incident_add_note(
+                incident=incident,
+                by=agent,
+                kind="reply",
+                body="Thanks for reporting: we found the cause and are fixing it.",
+            )
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -11,6 +12,7 @@ from django.core.management import CommandError, call_command
 from incidents.demo import DEMO_USERS
 from incidents.models import Category, Incident, Service, Team
 from incidents.roles import Role
+from incidents.status.selectors import status_cache_clear
 
 pytestmark = pytest.mark.django_db
 
@@ -114,4 +116,21 @@ def test_seed_demo_gives_the_console_something_to_show() -> None:
     statuses = dict(Incident.objects.values_list("title", "status"))
     assert statuses["Checkout returns 502 for some customers"] == "investigating"
     assert statuses["VPN drops every hour"] == "new"
-    assert Incident.objects.get(priority=1).notes.count() == 1
+    major = Incident.objects.get(priority=1)
+    assert sorted(major.notes.values_list("kind", flat=True)) == ["reply", "work_note"]
+
+
+def test_seed_demo_gives_the_status_page_and_the_portal_something_to_show(
+    client: Any,
+) -> None:
+    seed()
+    status_cache_clear()  # the page of an earlier test may still be cached
+    current = {i["title"]: i for i in client.get("/status.json").json()["current"]}
+    assert set(current) == {
+        "Checkout returns 502 for some customers",
+        "Email delivery delayed by 20 minutes",
+    }
+    checkout = str(current["Checkout returns 502 for some customers"])
+    assert "Some customers see errors at checkout" in checkout
+    client.force_login(get_user_model().objects.get(username="requester"))
+    assert b"Printer on floor 3 jams" in client.get("/portal/").content
