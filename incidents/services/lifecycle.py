@@ -28,6 +28,7 @@ from incidents.services._base import (
     transition,
 )
 from incidents.services.communication import add_note
+from incidents.services.requester_notices import requester_notify
 
 
 @incident_service
@@ -123,7 +124,8 @@ def incident_wait_for_requester(
     if not question.strip():
         raise ValidationError({"question": "Say what you need from the requester."})
     transition(incident, "wait_for_requester", by=by, at=at)
-    add_note(incident, by=by, at=at, kind=IncidentNote.Kind.REPLY, body=question)
+    note = add_note(incident, by=by, at=at, kind=IncidentNote.Kind.REPLY, body=question)
+    requester_notify(incident, "requester_question", at=at, note=note)
     return incident
 
 

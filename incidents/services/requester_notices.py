@@ -1,5 +1,5 @@
 """Emails to the requester, through the notification outbox: on logging, on each
-public reply, on resolution (with the confirm and reopen links), and on closure.
+public reply, on a question the work waits for, on resolution (with the confirm and reopen links), and on closure.
 
 They say only what the requester may see: the title, the state in plain words and
 public replies; never work notes, internal fields or other people's incidents.
@@ -19,6 +19,7 @@ from incidents.models import Incident, IncidentNote, Notification
 SUBJECTS = {
     "requester_logged": "{number} received: {title}",
     "requester_reply": "{number}: a new reply on {title}",
+    "requester_question": "{number}: we need your answer to go on",
     "requester_resolved": "{number} is resolved: please confirm the fix",
     "requester_closed": "{number} is closed",
     "requester_cancelled": "{number} is cancelled",

@@ -277,3 +277,29 @@ def test_user_text_is_shown_escaped(org: SimpleNamespace) -> None:
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in content
     assert "<img src=x" not in content
     assert "<b>bold</b>" not in content
+
+
+def test_a_question_emails_the_requester_and_their_answer_resumes_work(
+    org: SimpleNamespace,
+) -> None:
+    incident = _reported(org)
+    services.incident_triage(
+        incident=incident,
+        by=org.agent,
+        category=org.category,
+        impact="low",
+        urgency="low",
+    )
+    services.incident_assign(incident=incident, by=org.agent, assignee=org.agent)
+    services.incident_start_work(incident=incident, by=org.agent)
+    services.incident_wait_for_requester(
+        incident=incident, by=org.agent, question="Which floor are you on?"
+    )
+    notice = Notification.objects.get(event="requester_question")
+    assert "Which floor are you on?" in notice.body
+    client = _client(org.requester)
+    page = client.get(f"/portal/tickets/{incident.number}/")
+    assert b"Waiting for your answer" in page.content
+    client.post(f"/portal/tickets/{incident.number}/reply/", {"body": "Floor 2."})
+    incident.refresh_from_db()
+    assert incident.status == S.INVESTIGATING
