@@ -23,6 +23,7 @@ SUBJECTS = {
     "requester_resolved": "{number} is resolved: please confirm the fix",
     "requester_closed": "{number} is closed",
     "requester_cancelled": "{number} is cancelled",
+    "requester_merged": "{number} is handled with another report",
 }
 
 # Transitions the requester hears of, by the event they cause.
@@ -31,6 +32,7 @@ TRANSITION_EVENTS = {
     "confirm": "requester_closed",
     "close": "requester_closed",
     "cancel": "requester_cancelled",
+    "merge": "requester_merged",
 }
 
 

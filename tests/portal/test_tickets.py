@@ -303,3 +303,24 @@ def test_a_question_emails_the_requester_and_their_answer_resumes_work(
     client.post(f"/portal/tickets/{incident.number}/reply/", {"body": "Floor 2."})
     incident.refresh_from_db()
     assert incident.status == S.INVESTIGATING
+
+
+def test_the_requester_hears_when_their_report_is_merged_or_cancelled(
+    org: SimpleNamespace,
+) -> None:
+    first = _reported(org, title="Wi-Fi down on floor 2")
+    duplicate = _reported(org, by=org.other_requester, title="No Wi-Fi")
+    mistake = _reported(org, title="Sorry, wrong button")
+    services.incident_merge(incident=duplicate, by=org.agent, into=first)
+    services.incident_cancel(incident=mistake, by=org.agent, reason="Sent by mistake.")
+    sent = dict(
+        Notification.objects.filter(
+            event__in=["requester_merged", "requester_cancelled"]
+        ).values_list("event", "recipient")
+    )
+    assert sent == {
+        "requester_merged": org.other_requester.email,
+        "requester_cancelled": org.requester.email,
+    }
+    cancelled = Notification.objects.get(event="requester_cancelled")
+    assert "Sent by mistake." in cancelled.body
