@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from incidents.models import AlertDelivery
+from incidents.services.attachments import attachments_prune_orphans
 from incidents.services.notifications import notification_deliver, notification_sweep
 from incidents.sla.sweep import sla_sweep
 
@@ -20,6 +21,13 @@ def alert_delivery_prune_task() -> int:
     cutoff = timezone.now() - timedelta(days=settings.ALERT_DELIVERY_RETENTION_DAYS)
     deleted, _ = AlertDelivery.objects.filter(received_at__lt=cutoff).delete()
     return deleted
+
+
+@shared_task
+def attachments_prune_task() -> int:
+    """Daily (beat): delete stored files no attachment names (left by a report
+    that rolled back). Returns how many were deleted."""
+    return len(attachments_prune_orphans())
 
 
 @shared_task

@@ -220,6 +220,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.alert_delivery_prune_task",
         "schedule": 60 * 60.0,
     },
+    "attachments-prune": {
+        "task": "incidents.tasks.attachments_prune_task",
+        "schedule": 24 * 60 * 60.0,
+    },
 }
 
 # ---------------------------------------------------------------- API

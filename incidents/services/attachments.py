@@ -13,13 +13,15 @@ import codecs
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 
 from incidents.models import Attachment, Incident, IncidentEvent, IncidentNote
 from incidents.services._base import User, record
@@ -155,3 +157,32 @@ def attachments_store(
             attachment.file.delete(save=False)
         raise
     return stored
+
+
+# A file younger than this may belong to a transaction still running.
+ORPHAN_AGE = timedelta(hours=1)
+
+
+def attachments_prune_orphans(*, now: datetime | None = None) -> list[str]:
+    """Delete stored files that no attachment row names: what a report rolled back
+    after its files were written leaves behind. Files younger than ``ORPHAN_AGE``
+    are left alone, since their transaction may still commit. Returns the names
+    removed (relative to ``ATTACHMENTS_DIR``). Safe to run twice."""
+    root = Path(settings.ATTACHMENTS_DIR)
+    if not root.is_dir():
+        return []
+    cutoff = (now or timezone.now()).timestamp() - ORPHAN_AGE.total_seconds()
+    candidates = {
+        path.relative_to(root).as_posix(): path
+        for path in root.rglob("*")
+        if path.is_file() and path.stat().st_mtime < cutoff
+    }
+    known = set(
+        Attachment.objects.filter(file__in=list(candidates)).values_list(
+            "file", flat=True
+        )
+    )
+    removed = sorted(set(candidates) - known)
+    for name in removed:
+        candidates[name].unlink(missing_ok=True)
+    return removed
