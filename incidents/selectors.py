@@ -23,6 +23,7 @@ from incidents.models import (
     Service,
     Team,
 )
+from incidents.queue import NO_PRIORITY_RANK, ROW_FIELDS, QueueRow, queue_rows
 
 # Roles that read every incident: agents, incident managers, managers.
 READ_ALL_PERMISSION = "incidents.view_incident"
@@ -110,7 +111,7 @@ BREACHING_WITHIN = timedelta(hours=1)
 
 @dataclass(frozen=True)
 class QueuePage:
-    incidents: list[Incident]
+    rows: list[QueueRow]
     next_cursor: str | None
 
 
@@ -123,8 +124,9 @@ def incident_queue(
 ) -> QueuePage:
     """One page of the agent queue: a view (mine, my teams, unassigned, all open,
     breaching soon, major), filters, search and sort, paged by keyset (no OFFSET,
-    so the thousandth page costs what the first does)."""
-    queryset = incidents_visible_to(user).select_related("category", "team", "assignee")
+    so the thousandth page costs what the first does). Rows are plain values
+    (``incidents.queue.QueueRow``): two queries, the page and its services."""
+    queryset = incidents_visible_to(user)
     view = filters.get("view") or "open"
     if not filters.get("state"):  # a chosen state may be a closed one
         queryset = queryset.filter(status__in=Incident.OPEN_STATUSES)
@@ -160,26 +162,51 @@ def incident_queue(
             match |= Q(pk=int(number.group(1)))
         queryset = queryset.filter(match)
 
+    queryset = queryset.values(*ROW_FIELDS)
+    size = QUEUE_PAGE_SIZE + 1  # one more than shown: is there a next page?
     if filters.get("sort") == "priority":
-        queryset = queryset.annotate(rank=Coalesce("priority", Value(9))).order_by(
-            "rank", "-id"
-        )
-        if cursor and re.fullmatch(r"\d{1,2}\.\d{1,18}", cursor):
-            rank, last = (int(part) for part in cursor.split("."))
-            queryset = queryset.filter(Q(rank__gt=rank) | Q(rank=rank, pk__lt=last))
+        values = _by_priority(queryset, cursor, size)
     else:
         queryset = queryset.order_by("-id")
         if cursor and re.fullmatch(r"\d{1,18}", cursor):
             queryset = queryset.filter(pk__lt=int(cursor))
+        values = list(queryset[:size])
 
-    rows = list(queryset.prefetch_related("services")[: QUEUE_PAGE_SIZE + 1])
-    page, more = rows[:QUEUE_PAGE_SIZE], len(rows) > QUEUE_PAGE_SIZE
+    shown = values[:QUEUE_PAGE_SIZE]
+    rows = queue_rows(shown, _service_names([v["id"] for v in shown]), now)
     next_cursor = None
-    if more:
-        last = page[-1]
+    if len(values) > QUEUE_PAGE_SIZE:
+        last = rows[-1]
         sorted_by_rank = filters.get("sort") == "priority"
         next_cursor = f"{last.rank}.{last.pk}" if sorted_by_rank else str(last.pk)
-    return QueuePage(page, next_cursor)
+    return QueuePage(rows, next_cursor)
+
+
+def _by_priority(
+    queryset: QuerySet[Incident], cursor: str | None, size: int
+) -> list[dict[str, Any]]:
+    """``size`` rows by priority (none last), newest first within a priority,
+    after ``cursor`` ("rank.id") if given."""
+    ranked = queryset.alias(rank=Coalesce("priority", Value(NO_PRIORITY_RANK)))
+    ranked = ranked.order_by("rank", "-id")
+    if not (cursor and re.fullmatch(r"\d{1,2}\.\d{1,18}", cursor)):
+        return list(ranked[:size])
+    rank, last = (int(part) for part in cursor.split("."))
+    return list(ranked.filter(Q(rank__gt=rank) | Q(rank=rank, pk__lt=last))[:size])
+
+
+def _service_names(ids: list[int]) -> dict[int, list[str]]:
+    """The names of each incident's services (one query, none for no ids)."""
+    names: dict[int, list[str]] = {}
+    if ids:
+        links = (
+            Incident.services.through.objects.filter(incident_id__in=ids)
+            .order_by("service__name")
+            .values_list("incident_id", "service__name")
+        )
+        for incident_id, name in links:
+            names.setdefault(incident_id, []).append(name)
+    return names
 
 
 def incident_allowed_transitions(

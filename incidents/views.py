@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from incidents import forms, selectors, services
+from incidents import forms, queue, selectors, services
 from incidents.exceptions import IncidentConflict
 from incidents.models import Impact, Incident, Priority, Urgency, priority_for
 from incidents.services.actions import incident_act
@@ -35,10 +35,13 @@ def console_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
 def console(request: HttpRequest) -> HttpResponse:
     """The queue. With an ``HX-Request`` header only the table is rendered: the
     page polls it, keeping its filters, selection and scroll."""
-    form = forms.QueueFilterForm(request.GET or None)
+    team_ids = list(request.user.teams.values_list("pk", flat=True))
+    # The table alone too: the filters it keeps are checked against the options.
+    choices = queue.console_choices()
+    form = forms.QueueFilterForm(request.GET or None, choices=choices)
     filters = form.cleaned_data if form.is_valid() else {}
     if not filters.get("view"):
-        filters["view"] = "team" if request.user.teams.exists() else "open"
+        filters["view"] = "team" if team_ids else "open"
     page = selectors.incident_queue(
         user=request.user,
         filters=filters,
@@ -47,31 +50,25 @@ def console(request: HttpRequest) -> HttpResponse:
     )
     query = request.GET.copy()
     query.pop("after", None)
-    context = {
-        "form": form,
-        "page": page,
-        "view": filters["view"],
-        "query": query,
-        "bulk": _bulk_form(request),
-    }
-    template = (
-        "incidents/partials/queue_table.html"
-        if request.htmx
-        else ("incidents/incident_list.html")
-    )
-    return render(request, template, context)
+    context = {"page": page, "view": filters["view"], "query": query}
+    if request.htmx:
+        return render(request, "incidents/partials/queue_table.html", context)
+    context["form"] = form
+    context["agents"] = choices.agents_of(team_ids)
+    return render(request, "incidents/incident_list.html", context)
 
 
-def _bulk_form(request: HttpRequest, data: Any = None) -> forms.BulkAssignForm:
-    """Agents of the caller's teams, to assign to; any visible number may be sent."""
+def _bulk_form(request: HttpRequest) -> forms.BulkAssignForm:
+    """Agents of the caller's teams, to assign to, read from the database (the
+    queue's select lists them from the cache); any visible number may be sent."""
     agents = (
         get_user_model()
         .objects.filter(teams__members=request.user, is_active=True)
         .distinct()
         .order_by("username")
     )
-    numbers = data.getlist("incident") if data is not None else []
-    return forms.BulkAssignForm(data, agents=agents, numbers=numbers)
+    numbers = request.POST.getlist("incident")
+    return forms.BulkAssignForm(request.POST, agents=agents, numbers=numbers)
 
 
 @require_POST
@@ -79,7 +76,7 @@ def _bulk_form(request: HttpRequest, data: Any = None) -> forms.BulkAssignForm:
 def bulk_assign(request: HttpRequest) -> HttpResponse:
     """Assign each selected incident, each in its own transaction (one refused
     does not undo the others), and say what happened to every one."""
-    form = _bulk_form(request, request.POST)
+    form = _bulk_form(request)
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:

@@ -11,7 +11,8 @@ from django.test import Client
 
 from incidents import services
 from incidents.models import Incident, IncidentNote
-from tests.factories import make_incident, make_team
+from incidents.queue import countdown
+from tests.factories import make_incident, make_service, make_team, make_user
 from tests.incidents.conftest import incident_in
 
 pytestmark = pytest.mark.django_db
@@ -108,10 +109,70 @@ def test_queue_costs_constant_queries(
 ) -> None:
     for _ in range(count):
         incident_in(S.TRIAGED, org)
-    # session, user, permissions (2), "has teams?", incidents, services, the
-    # filter form's categories, teams and services, the agents to bulk-assign to
+    # session, user, permissions (2), my teams, the page of incidents, their
+    # services; the first time also the categories, teams, services and team
+    # members the selects offer, which later requests take from the cache
     with django_assert_num_queries(11):
         assert browser.get("/console/").status_code == 200
+    with django_assert_num_queries(7):
+        assert browser.get("/console/").status_code == 200
+    with django_assert_num_queries(7):
+        response = browser.get("/console/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+
+
+def test_queue_selects_follow_changes_at_once(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    assert "Payroll" not in browser.get("/console/").content.decode()
+    make_service(name="Payroll")
+    org.team.members.add(make_user(username="casey"))
+    html = browser.get("/console/").content.decode()
+    assert ">Payroll</option>" in html and ">casey</option>" in html
+    org.team.members.remove(org.agent)
+    assert ">alex</option>" not in browser.get("/console/").content.decode()
+
+
+def test_queue_row_shows_what_the_table_says(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    incident = incident_in(S.TRIAGED, org)  # P2, overdue since March
+    fresh = services.incident_log(
+        by=org.agent,
+        title="Disk <full>",
+        source="agent",
+        category=org.category,
+        impact="low",
+        urgency="low",
+        services=[org.service],
+    )
+    html = browser.get("/console/", {"view": "open"}).content.decode()
+    row = re.search(
+        rf"<tr class=\"p2 breached\">.*?{incident.number}.*?</tr>", html, re.S
+    )
+    assert row and row.group(0).count("missed") == 2
+    row = re.search(rf"<tr class=\"p4\">.*?{fresh.number}.*?</tr>", html, re.S)
+    assert row is not None, html
+    cells = row.group(0)
+    assert f'href="/console/{fresh.number}/"' in cells
+    assert "Disk &lt;full&gt;" in cells and '<span class="tag">Email</span>' in cells
+    assert ">P4</span>" in cells and "Service Desk" in cells
+    # both targets ahead, counting down (the calendar decides how far)
+    countdowns = r"<time datetime=\"[^\"]+\">\d+ (?:d \d+ h|h \d+ min|min)</time>"
+    assert len(re.findall(countdowns, cells)) == 2
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (59, "0 min"),
+        (45 * 60, "45 min"),
+        (3 * 3600 + 300, "3 h 5 min"),
+        (2 * 86400 + 4 * 3600 + 59, "2 d 4 h"),
+    ],
+)
+def test_queue_countdown(seconds: float, text: str) -> None:
+    assert countdown(seconds) == text
 
 
 def test_requester_cannot_open_the_console(org: SimpleNamespace) -> None:
