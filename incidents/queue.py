@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from incidents.models import Category, Incident, Service, Team
+from incidents.models.incident import NO_PRIORITY_RANK
 
 # The columns a row needs; the team and assignee by a join, not as objects.
 ROW_FIELDS = (
@@ -96,10 +97,6 @@ class QueueRow:
     def rank(self) -> int:
         """The position of its priority in the priority sort (no priority last)."""
         return self.priority or NO_PRIORITY_RANK
-
-
-# Incidents with no priority yet sort after P4 in the priority sort.
-NO_PRIORITY_RANK = 9
 
 
 def queue_rows(

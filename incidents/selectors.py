@@ -11,8 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet
 
 from incidents.models import (
     MAX_ID,
@@ -23,7 +22,8 @@ from incidents.models import (
     Service,
     Team,
 )
-from incidents.queue import NO_PRIORITY_RANK, ROW_FIELDS, QueueRow, queue_rows
+from incidents.models.incident import PRIORITY_RANK
+from incidents.queue import ROW_FIELDS, QueueRow, queue_rows
 
 # Roles that read every incident: agents, incident managers, managers.
 READ_ALL_PERMISSION = "incidents.view_incident"
@@ -186,13 +186,20 @@ def _by_priority(
     queryset: QuerySet[Incident], cursor: str | None, size: int
 ) -> list[dict[str, Any]]:
     """``size`` rows by priority (none last), newest first within a priority,
-    after ``cursor`` ("rank.id") if given."""
-    ranked = queryset.alias(rank=Coalesce("priority", Value(NO_PRIORITY_RANK)))
-    ranked = ranked.order_by("rank", "-id")
+    after ``cursor`` ("rank.id") if given.
+
+    The two keys run in opposite directions, so "after the cursor" is no single
+    row comparison; it is read as two ranges of the index incident_open_by_priority:
+    the rest of the cursor's priority, then (only if that runs out) the next ones.
+    """
+    ranked = queryset.alias(rank=PRIORITY_RANK).order_by("rank", "-id")
     if not (cursor and re.fullmatch(r"\d{1,2}\.\d{1,18}", cursor)):
         return list(ranked[:size])
     rank, last = (int(part) for part in cursor.split("."))
-    return list(ranked.filter(Q(rank__gt=rank) | Q(rank=rank, pk__lt=last))[:size])
+    rows = list(ranked.filter(rank=rank, pk__lt=last)[:size])
+    if len(rows) < size:
+        rows += ranked.filter(rank__gt=rank)[: size - len(rows)]
+    return rows
 
 
 def _service_names(ids: list[int]) -> dict[int, list[str]]:

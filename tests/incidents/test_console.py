@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from incidents import services
+from incidents import selectors, services
 from incidents.models import Incident, IncidentNote
 from incidents.queue import countdown
 from tests.factories import make_incident, make_service, make_team, make_user
@@ -92,6 +92,39 @@ def test_queue_pages_by_keyset(org: SimpleNamespace, browser: Client) -> None:
     second_numbers = numbers(second)
     assert sorted(first_numbers + second_numbers) == sorted(made)
     assert "Older incidents" not in second.content.decode()
+
+
+def _walk(browser: Client, params: dict[str, str]) -> list[str]:
+    """Every number the queue lists, following "Older incidents" to the end."""
+    listed: list[str] = []
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    while True:
+        response = browser.get("/console/?" + query)
+        listed += numbers(response)
+        html = response.content.decode()
+        more = re.search(r'href="\?([^"]*after=[\d.]+)"', html)
+        if more is None:
+            return listed
+        query = more.group(1).replace("&amp;", "&")
+
+
+@pytest.mark.parametrize("sort", ["newest", "priority"])
+def test_queue_pages_through_every_incident_once(
+    org: SimpleNamespace, browser: Client, monkeypatch: Any, sort: str
+) -> None:
+    monkeypatch.setattr(selectors, "QUEUE_PAGE_SIZE", 3)
+    levels = [("high", "high"), ("low", "low"), (None, None), ("high", "medium")]
+    made = [
+        make_incident(title=f"Alert {n}", impact=impact or "", urgency=urgency or "")
+        for n in range(4)
+        for impact, urgency in levels
+    ]
+    if sort == "priority":  # P1, P2, P3, P4, none; newest first within each
+        made.sort(key=lambda i: (i.priority or 9, -i.pk))
+    else:
+        made.sort(key=lambda i: -i.pk)
+    listed = _walk(browser, {"view": "open", "sort": sort})
+    assert listed == [incident.number for incident in made]
 
 
 def test_queue_poll_returns_only_the_table(
