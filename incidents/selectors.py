@@ -156,11 +156,7 @@ def incident_queue(
     }
     queryset = queryset.filter(**{k: v for k, v in lookups.items() if v})
     if term := (filters.get("q") or "").strip():
-        match = Q(title__icontains=term) | Q(description__icontains=term)
-        number = re.fullmatch(r"(?i)(?:INC-?)?0*(\d+)", term)
-        if number and int(number.group(1)) <= MAX_ID:
-            match |= Q(pk=int(number.group(1)))
-        queryset = queryset.filter(match)
+        queryset = _search(queryset, term)
 
     queryset = queryset.values(*ROW_FIELDS)
     size = QUEUE_PAGE_SIZE + 1  # one more than shown: is there a next page?
@@ -180,6 +176,16 @@ def incident_queue(
         sorted_by_rank = filters.get("sort") == "priority"
         next_cursor = f"{last.rank}.{last.pk}" if sorted_by_rank else str(last.pk)
     return QueuePage(rows, next_cursor)
+
+
+def _search(queryset: QuerySet[Incident], term: str) -> QuerySet[Incident]:
+    """An incident number (``INC-000123``, ``inc-123``, ``123``) finds that
+    incident alone, by primary key; anything else is looked for in the title and
+    description (case-insensitive substring)."""
+    if number := re.fullmatch(r"(?i)(?:INC-?)?0*(\d+)", term):
+        pk = int(number.group(1))
+        return queryset.filter(pk=pk) if pk <= MAX_ID else queryset.none()
+    return queryset.filter(Q(title__icontains=term) | Q(description__icontains=term))
 
 
 def _by_priority(

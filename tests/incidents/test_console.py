@@ -94,6 +94,31 @@ def test_queue_pages_by_keyset(org: SimpleNamespace, browser: Client) -> None:
     assert "Older incidents" not in second.content.decode()
 
 
+@pytest.mark.parametrize("spelling", ["INC-{:06d}", "inc-{}", "{}", " {:04d} "])
+def test_queue_search_by_number_finds_that_incident_alone(
+    org: SimpleNamespace, browser: Client, spelling: str
+) -> None:
+    wanted = make_incident(title="Mail is down")
+    # Text containing the number is not a match: a number names one incident.
+    make_incident(title=f"Disk full on db-{wanted.pk}")
+    make_incident(title="Other", description=f"see {wanted.number}")
+    response = browser.get(
+        "/console/", {"view": "open", "q": spelling.format(wanted.pk)}
+    )
+    assert numbers(response) == [wanted.number]
+
+
+def test_queue_search_by_text_matches_title_or_description(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    title = make_incident(title="DNS lookups time out")
+    description = make_incident(title="Slow web", description="resolver: dns errors")
+    make_incident(title="Disk full")
+    response = browser.get("/console/", {"view": "open", "q": "Dns"})
+    assert numbers(response) == [description.number, title.number]
+    assert numbers(browser.get("/console/", {"view": "open", "q": "kernel"})) == []
+
+
 def _walk(browser: Client, params: dict[str, str]) -> list[str]:
     """Every number the queue lists, following "Older incidents" to the end."""
     listed: list[str] = []
