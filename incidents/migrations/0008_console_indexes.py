@@ -4,6 +4,36 @@ import django.db.models.functions.comparison
 from django.conf import settings
 from django.db import migrations, models
 
+# Trigram indexes for the queue's text search, PostgreSQL only. Django's
+# icontains is UPPER(column::text) LIKE UPPER('%term%'), so the index is on that
+# expression; pg_trgm answers a LIKE with a leading wildcard from it for terms of
+# three characters or more. SQLite has no such index and needs none at its size;
+# the model state does not know these indexes, so makemigrations stays quiet.
+TRIGRAM_INDEXES = {
+    "incident_title_trgm": "title",
+    "incident_description_trgm": "description",
+}
+
+
+def create_trigram_indexes(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    # A trusted extension since PostgreSQL 13: the database owner may create it.
+    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    for name, column in TRIGRAM_INDEXES.items():
+        schema_editor.execute(
+            f'CREATE INDEX IF NOT EXISTS "{name}" ON "incidents_incident" '
+            f'USING gin ((UPPER("{column}"::text)) gin_trgm_ops)'
+        )
+
+
+def drop_trigram_indexes(apps, schema_editor):
+    # The extension stays: other objects may use it.
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for name in TRIGRAM_INDEXES:
+        schema_editor.execute(f'DROP INDEX IF EXISTS "{name}"')
+
 
 class Migration(migrations.Migration):
 
@@ -17,4 +47,5 @@ class Migration(migrations.Migration):
             model_name='incident',
             index=models.Index(django.db.models.functions.comparison.Coalesce('priority', models.Value(9)), models.OrderBy(models.F('id'), descending=True), condition=models.Q(('status__in', ['new', 'triaged', 'investigating', 'awaiting_requester'])), name='incident_open_by_priority'),
         ),
+        migrations.RunPython(create_trigram_indexes, drop_trigram_indexes),
     ]

@@ -119,6 +119,21 @@ def test_queue_search_by_text_matches_title_or_description(
     assert numbers(browser.get("/console/", {"view": "open", "q": "kernel"})) == []
 
 
+@pytest.mark.postgres
+def test_queue_text_search_has_trigram_indexes_on_postgres() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE tablename = 'incidents_incident' AND indexname LIKE %s",
+            ["%_trgm"],
+        )
+        indexes = dict(cursor.fetchall())
+    assert set(indexes) == {"incident_title_trgm", "incident_description_trgm"}
+    assert all("gin_trgm_ops" in definition for definition in indexes.values())
+
+
 def _walk(browser: Client, params: dict[str, str]) -> list[str]:
     """Every number the queue lists, following "Older incidents" to the end."""
     listed: list[str] = []
