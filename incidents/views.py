@@ -5,17 +5,22 @@ followed by a redirect."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from incidents import forms, queue, selectors, services
@@ -28,7 +33,33 @@ CONSOLE = "incidents.use_agent_console"
 
 
 def console_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    return login_required(permission_required(CONSOLE, raise_exception=True)(view))
+    """Logged in (else to the login page, and back after it), then the console
+    permission (else 403)."""
+    allowed = permission_required(CONSOLE, raise_exception=True)(view)
+
+    @functools.wraps(view)
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(_back_after_login(request))
+        return allowed(request, *args, **kwargs)
+
+    return checked
+
+
+def _back_after_login(request: HttpRequest) -> str:
+    """Where the login page sends the person back to. A form sent with an expired
+    session cannot be sent again by a redirect, so back to the console page it was
+    sent from, where the browser still has the text (static/js/drafts.js)."""
+    if request.method == "GET":
+        return request.get_full_path()
+    referer = request.headers.get("referer", "")
+    ours = url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    parts = urlsplit(referer)
+    back = urlunsplit(("", "", parts.path, parts.query, ""))
+    console = reverse("incidents:console")
+    return back if ours and back.startswith(console) else console
 
 
 @console_required
@@ -120,6 +151,14 @@ def _incident_for(request: HttpRequest, number: str) -> Incident:
         raise Http404 from None
 
 
+def draft_key(request: HttpRequest, scope: str, form: str) -> str:
+    """Where the browser keeps what was typed into a form until it is saved
+    (static/js/drafts.js): one key per user, incident number (or "new") and form.
+    A success message carries the key of the form it saved, and the page that
+    shows it tells the browser to drop that draft."""
+    return f"itsm:draft:{request.user.pk}:{scope}:{form}"
+
+
 # The transitions offered on the page, in the order of the lifecycle.
 TRANSITION_LABELS = {
     "triage": "Triage",
@@ -183,6 +222,7 @@ def _detail(
         "clocks": sla_clocks(incident, now=timezone.now()),
         "duplicates": incident.duplicates.only("id"),
         "can_work": request.user.has_perm("incidents.work_incident"),
+        "draft": draft_key(request, incident.number, ""),
     }
     return render(request, "incidents/incident_detail.html", context, status=status)
 
@@ -267,7 +307,8 @@ def incident_action(request: HttpRequest, number: str, action: str) -> HttpRespo
         return _detail(request, fresh, {action: form}, status=409)
     except PermissionDenied:
         raise
-    messages.success(request, "Done.")
+    saved = draft_key(request, incident.number, action)
+    messages.success(request, "Done.", extra_tags=saved)
     return redirect("incidents:detail", number=incident.number)
 
 
@@ -311,11 +352,12 @@ def incident_new(request: HttpRequest) -> HttpResponse:
                 for error in errors:
                     form.add_error(field if field in form.fields else None, error)
         else:
+            saved = draft_key(request, "new", "incident")
+            messages.success(request, f"Logged {incident.number}.", extra_tags=saved)
             return redirect("incidents:detail", number=incident.number)
     status = 400 if request.method == "POST" else 200
-    return render(
-        request, "incidents/incident_form.html", {"form": form}, status=status
-    )
+    context = {"form": form, "draft": draft_key(request, "new", "incident")}
+    return render(request, "incidents/incident_form.html", context, status=status)
 
 
 @login_required

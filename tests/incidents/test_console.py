@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import Client
@@ -303,6 +304,68 @@ def test_note_is_added_and_the_page_comes_back(
         IncidentNote.Kind.WORK_NOTE,
         "Relay logs show TLS errors",
     )
+
+
+def test_saved_note_tells_the_browser_to_drop_its_draft(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    incident = incident_in(S.INVESTIGATING, org)
+    key = f"itsm:draft:{org.agent.pk}:{incident.number}:note"
+    html = browser.get(page(incident)).content.decode()
+    assert f'data-draft="{key}"' in html and "data-draft-saved" not in html
+    response = browser.post(
+        page(incident, "note/"),
+        {"kind": "work_note", "body": "Checked the relay", "version": 1},
+        follow=True,
+    )
+    assert f'data-draft-saved="{key}"' in response.content.decode()
+    # once shown, the confirmation is gone: a reload keeps a new draft
+    assert "data-draft-saved" not in browser.get(page(incident)).content.decode()
+
+
+def test_failed_action_keeps_the_draft(org: SimpleNamespace, browser: Client) -> None:
+    incident = incident_in(S.INVESTIGATING, org)
+    response = browser.post(
+        page(incident, "resolve/"),
+        {"resolution_kind": "workaround", "resolution": "Restarted", "version": 1},
+    )
+    assert response.status_code == 400
+    assert "data-draft-saved" not in response.content.decode()
+
+
+def test_logged_incident_tells_the_browser_to_drop_the_new_form_draft(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    key = f"itsm:draft:{org.agent.pk}:new:incident"
+    assert f'data-draft="{key}"' in browser.get("/console/new/").content.decode()
+    response = browser.post("/console/new/", {"title": "Printer on fire"}, follow=True)
+    html = response.content.decode()
+    assert f'data-draft-saved="{key}"' in html and "Logged INC-" in html
+
+
+@pytest.mark.parametrize(
+    ("referer", "back"),
+    [
+        ("http://testserver/console/INC-000001/", "/console/INC-000001/"),
+        ("http://testserver/console/?view=mine", "/console/?view=mine"),
+        ("https://elsewhere.example/console/INC-000001/", "/console/"),
+        ("http://testserver/admin/", "/console/"),
+        ("", "/console/"),
+    ],
+)
+def test_form_sent_with_an_expired_session_comes_back_to_its_page(
+    org: SimpleNamespace, referer: str, back: str
+) -> None:
+    incident = incident_in(S.INVESTIGATING, org)
+    response = Client().post(
+        page(incident, "note/"),
+        {"kind": "work_note", "body": "Lost?", "version": 1},
+        HTTP_REFERER=referer,
+    )
+    assert response.status_code == 302
+    location = urlsplit(response["Location"])
+    assert (location.path, parse_qs(location.query)) == ("/login/", {"next": [back]})
+    assert not incident.notes.exists()
 
 
 def test_failed_resolve_keeps_the_text_and_says_why(
