@@ -35,6 +35,15 @@ def drop_trigram_indexes(apps, schema_editor):
         schema_editor.execute(f'DROP INDEX IF EXISTS "{name}"')
 
 
+# The queue's service filter reads an incident's services from the link table
+# Django makes for Incident.services, newest incident first; its own indexes are
+# (incident_id, service_id) and (service_id), neither in that order.
+SERVICE_LINKS_INDEX = (
+    'CREATE INDEX IF NOT EXISTS "incident_services_by_service" '
+    'ON "incidents_incident_services" ("service_id", "incident_id")'
+)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -48,4 +57,7 @@ class Migration(migrations.Migration):
             index=models.Index(django.db.models.functions.comparison.Coalesce('priority', models.Value(9)), models.OrderBy(models.F('id'), descending=True), condition=models.Q(('status__in', ['new', 'triaged', 'investigating', 'awaiting_requester'])), name='incident_open_by_priority'),
         ),
         migrations.RunPython(create_trigram_indexes, drop_trigram_indexes),
+        migrations.RunSQL(
+            SERVICE_LINKS_INDEX, 'DROP INDEX IF EXISTS "incident_services_by_service"'
+        ),
     ]

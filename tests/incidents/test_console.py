@@ -83,6 +83,18 @@ def test_queue_filters_and_search(org: SimpleNamespace, browser: Client) -> None
     assert "Select a valid choice" in response.content.decode()
 
 
+def test_queue_filters_by_service(org: SimpleNamespace, browser: Client) -> None:
+    vpn = make_service(name="VPN")
+    mail = [make_incident(title=f"Mail {n}", services=[org.service]) for n in range(3)]
+    make_incident(title="VPN", services=[vpn])
+    make_incident(title="Nothing named")
+    both = make_incident(title="Both", services=[org.service, vpn])
+    listed = numbers(
+        browser.get("/console/", {"view": "open", "service": org.service.pk})
+    )
+    assert listed == [i.number for i in (both, *reversed(mail))]
+
+
 def test_queue_pages_by_keyset(org: SimpleNamespace, browser: Client) -> None:
     made = [make_incident(title=f"Alert {n}").number for n in range(55)]
     first = browser.get("/console/", {"view": "open"})
