@@ -193,6 +193,8 @@
       var draft = held[key] ? null : read(key);
       if (draft && restore(form, draft)) {
         held[key] = true;
+      } else if (hasText(form)) {
+        save(form); // typed before this script ran, or sent back as typed
       }
     });
     function remember(event) {

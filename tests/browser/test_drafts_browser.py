@@ -45,6 +45,7 @@ def log_in_here(page: Any) -> None:
     page.get_by_label("Username").fill("alex")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
 
 
 def drafts(page: Any) -> list[str]:
