@@ -9,6 +9,7 @@ them (no URL reversing, no filters, no related-object look-ups per row).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -150,6 +151,17 @@ def queue_rows(
             )
         )
     return rows
+
+
+def rows_signature(rows: Iterable[QueueRow]) -> str:
+    """A short digest of what the rows say that is worth announcing when it
+    changes (which incidents, their state, priority, team, assignee, breaches),
+    not the countdowns, which change every minute."""
+    text = "\n".join(
+        f"{r.number} {r.status} {r.priority} {r.team} {r.assignee} {r.breached}"
+        for r in rows
+    )
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 # ---------------------------------------------------------------- the selects

@@ -23,7 +23,7 @@ from incidents.models import (
     Team,
 )
 from incidents.models.incident import PRIORITY_RANK
-from incidents.queue import ROW_FIELDS, QueueRow, queue_rows
+from incidents.queue import ROW_FIELDS, QueueRow, queue_rows, rows_signature
 
 # Roles that read every incident: agents, incident managers, managers.
 READ_ALL_PERMISSION = "incidents.view_incident"
@@ -113,6 +113,10 @@ BREACHING_WITHIN = timedelta(hours=1)
 class QueuePage:
     rows: list[QueueRow]
     next_cursor: str | None
+
+    @property
+    def signature(self) -> str:
+        return rows_signature(self.rows)
 
 
 def incident_queue(

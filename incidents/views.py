@@ -83,6 +83,8 @@ def console(request: HttpRequest) -> HttpResponse:
     query.pop("after", None)
     context = {"page": page, "view": filters["view"], "query": query}
     if request.htmx:
+        # Announced only when the rows changed since the table the page shows.
+        context["changed"] = request.GET.get("shown") != page.signature
         return render(request, "incidents/partials/queue_table.html", context)
     context["form"] = form
     context["agents"] = choices.agents_of(team_ids)
@@ -202,10 +204,11 @@ def _detail(
     allowed = set(selectors.incident_allowed_transitions(incident, request.user))
     # A form that failed comes back on top, as typed, with why it failed: also
     # when its action is no longer offered (someone else moved the incident on).
-    failed = [
-        (name, ACTION_LABELS.get(name, name), form)
-        for name, form in (bound or {}).items()
-    ]
+    failed = []
+    for name, form in (bound or {}).items():
+        # Its blank twin is on the page too: ids must stay unique for the labels.
+        form.auto_id = f"unsent-{name}-%s"
+        failed.append((name, ACTION_LABELS.get(name, name), form))
     context = {
         "incident": incident,
         "failed": failed,

@@ -126,7 +126,10 @@ def test_conflicting_edit_is_shown_with_the_text_kept(new_page: Any, desk: Any) 
 
     mine.get_by_role("button", name="Resolve").click()
     assert mine.get_by_text("changed by someone else").is_visible()
-    assert mine.get_by_label("What was done").input_value() == "Patched the export job."
+    unsent = mine.locator(".unsent")
+    assert (
+        unsent.get_by_label("What was done").input_value() == "Patched the export job."
+    )
     incident.refresh_from_db()
     assert incident.status == "investigating" and incident.tier == 2
 
@@ -168,3 +171,37 @@ def test_screenshots_of_queue_and_incident(
     page.get_by_role("link", name="INC-").first.click()
     page.screenshot(path=folder / f"incident-{scheme}.png", full_page=True)
     assert (folder / f"incident-{scheme}.png").stat().st_size > 10_000
+
+
+def test_screenshots_at_phone_width_the_queue_scrolls_in_its_box(
+    new_page: Any, desk: Any, tmp_path: Path
+) -> None:
+    """At 390 px the page itself does not scroll sideways: the queue's table does,
+    inside its own box, which takes keyboard focus. make screenshots writes the
+    README's phone screenshots."""
+    folder = SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path
+    team, agent, _, category = desk
+    for title in ("Checkout returns 502 for every card payment", "VPN drops"):
+        services.incident_log(
+            by=agent,
+            title=title,
+            source="agent",
+            category=category,
+            impact="high",
+            urgency="high",
+        )
+    page = new_page(viewport={"width": 390, "height": 844})
+    log_in(page, "alex", PASSWORD)
+    width = "document.documentElement.scrollWidth"
+    assert page.evaluate(width) <= 390
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=folder / "queue-phone.png", full_page=True)
+    box = page.locator("#queue")
+    assert box.evaluate("e => e.scrollWidth > e.clientWidth")
+    box.focus()  # the keyboard scrolls it
+    for _ in range(5):
+        box.press("ArrowRight")
+    assert box.evaluate("e => e.scrollLeft") > 0
+    page.get_by_role("link", name="INC-").first.click()
+    assert page.evaluate(width) <= 390
+    page.screenshot(path=folder / "incident-phone.png", full_page=True)
