@@ -163,12 +163,15 @@ class EscalateForm(VersionedForm):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
 
 
-# Ask the server for the matrix's answer whenever impact or urgency changes.
+# Ask the server for the matrix's answer whenever impact or urgency changes. A
+# newer question replaces one still in flight, so a late answer to the older one
+# never overwrites the newer answer.
 LIVE_PRIORITY = {
     "hx-get": "/console/priority/",
     "hx-include": "[name=impact],[name=urgency]",
     "hx-target": "#priority-preview",
     "hx-trigger": "change",
+    "hx-sync": "closest form:replace",
 }
 
 

@@ -201,7 +201,8 @@ def test_screenshots_at_phone_width_the_queue_scrolls_in_its_box(
     box.focus()  # the keyboard scrolls it
     for _ in range(5):
         box.press("ArrowRight")
-    assert box.evaluate("e => e.scrollLeft") > 0
+    # (scrolling may be animated: wait for it)
+    page.wait_for_function("document.querySelector('#queue').scrollLeft > 0")
     page.get_by_role("link", name="INC-").first.click()
     assert page.evaluate(width) <= 390
     page.screenshot(path=folder / "incident-phone.png", full_page=True)
