@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.test import Client
 
-from incidents import selectors, services
+from incidents import queue, selectors, services
 from incidents.models import Incident, IncidentNote
 from incidents.queue import countdown
 from tests.factories import make_incident, make_service, make_team, make_user
@@ -29,7 +29,11 @@ def browser(org: SimpleNamespace) -> Client:
 
 
 def numbers(response: Any) -> list[str]:
-    return re.findall(r">(INC-\d{6})</a>", response.content.decode())
+    return numbers_in(response.content.decode())
+
+
+def numbers_in(html: str) -> list[str]:
+    return re.findall(r">(INC-\d{6})</a>", html)
 
 
 def page(incident: Incident, tail: str = "") -> str:
@@ -217,6 +221,20 @@ def test_queue_selects_follow_changes_at_once(
     assert ">Payroll</option>" in html and ">casey</option>" in html
     org.team.members.remove(org.agent)
     assert ">alex</option>" not in browser.get("/console/").content.decode()
+
+
+def test_queue_and_saves_work_with_the_cache_down(
+    org: SimpleNamespace, browser: Client, monkeypatch: Any
+) -> None:
+    def down(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("cache down")
+
+    for method in ("get", "set", "delete"):
+        monkeypatch.setattr(queue.cache, method, down)
+    incident_in(S.TRIAGED, org)
+    make_service(name="Payroll")  # clearing the options fails; the save does not
+    html = browser.get("/console/").content.decode()
+    assert ">Payroll</option>" in html and len(numbers_in(html)) == 1
 
 
 def test_queue_row_shows_what_the_table_says(
