@@ -4,6 +4,7 @@ second person changes it meanwhile; a requester is kept out."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -206,3 +207,29 @@ def test_screenshots_at_phone_width_the_queue_scrolls_in_its_box(
     page.get_by_role("link", name="INC-").first.click()
     assert page.evaluate(width) <= 390
     page.screenshot(path=folder / "incident-phone.png", full_page=True)
+
+
+def test_queue_refresh_announces_new_rows(new_page: Any, desk: Any) -> None:
+    """The table refreshes itself; the live region speaks only when rows changed."""
+    team, agent, _, category = desk
+    log = {"by": agent, "source": "agent", "category": category}
+    services.incident_log(title="VPN drops every hour", **log)
+    page = new_page()
+    log_in(page, "alex", PASSWORD)
+    status = page.locator("#queue-status")
+    # Poll every second instead of every 30 (same request, same swap).
+    page.evaluate(
+        """() => {
+            const queue = document.querySelector('#queue');
+            queue.setAttribute('hx-trigger', 'every 1s');
+            htmx.process(queue);
+        }"""
+    )
+    with page.expect_response(lambda r: "shown=" in r.url):
+        pass
+    expect(status).to_have_text("")  # nothing changed: nothing said
+    services.incident_log(title="Printer on floor 3 jams", **log)
+    expect(status).to_have_text(
+        re.compile(r"Queue updated at \d\d:\d\d: 2 incidents\.")
+    )
+    expect(page.get_by_role("link", name="INC-")).to_have_count(2)
