@@ -233,3 +233,27 @@ def test_queue_refresh_announces_new_rows(new_page: Any, desk: Any) -> None:
         re.compile(r"Queue updated at \d\d:\d\d: 2 incidents\.")
     )
     expect(page.get_by_role("link", name="INC-")).to_have_count(2)
+
+
+def test_bulk_assign_with_the_keyboard_alone(new_page: Any, desk: Any) -> None:
+    team, agent, colleague, category = desk
+    incident = services.incident_log(
+        by=agent, title="VPN drops every hour", source="agent", category=category
+    )
+    page = new_page()
+    log_in(page, "alex", PASSWORD)
+    page.get_by_label("Assign to").focus()
+    page.keyboard.press("End")  # the last agent of my teams: sam
+    expect(page.get_by_label("Assign to")).to_have_value(str(colleague.pk))
+    page.keyboard.press("Tab")  # Assign selected
+    page.keyboard.press("Tab")  # the table's box
+    page.keyboard.press("Tab")  # the first row's box
+    expect(page.get_by_label(f"Select {incident.number}")).to_be_focused()
+    page.keyboard.press("Space")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    expect(page.get_by_role("button", name="Assign selected")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text(f"Assigned to sam: {incident.number}.")).to_be_visible()
+    incident.refresh_from_db()
+    assert incident.assignee == colleague
