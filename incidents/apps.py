@@ -9,8 +9,11 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Incidents"
 
     def ready(self) -> None:
-        from incidents import roles
+        from incidents import queue, roles
 
         # Keep each role's group in step with the code after every migrate, so a
         # fresh database (and every test database) has the roles ready.
         post_migrate.connect(roles.roles_sync_after_migrate, sender=self)
+        # Cache glue only: the queue's cached select options are cleared when what
+        # they list changes.
+        queue.connect_signals()

@@ -3,6 +3,7 @@ call in the views."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -18,6 +19,7 @@ from incidents.models import (
     Team,
     Urgency,
 )
+from incidents.queue import ConsoleChoices
 
 
 def _blank(choices: list[tuple[Any, str]], label: str = "Any") -> list[tuple[Any, str]]:
@@ -43,15 +45,51 @@ class QueueFilterForm(forms.Form):
     priority = forms.TypedChoiceField(
         choices=_blank(Priority.choices), coerce=int, required=False, empty_value=None
     )
-    category = forms.ModelChoiceField(
-        Category.objects.all(), required=False, empty_label="Any"
-    )
-    team = forms.ModelChoiceField(Team.objects.all(), required=False, empty_label="Any")
-    service = forms.ModelChoiceField(
-        Service.objects.all(), required=False, empty_label="Any"
-    )
+    # Ids, checked against the options the page offers (incidents.queue).
+    category = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    team = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    service = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     source = forms.ChoiceField(choices=_blank(Incident.Source.choices), required=False)
     sort = forms.ChoiceField(choices=SORTS, required=False)
+
+    def __init__(self, *args: Any, choices: ConsoleChoices, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = _blank(list(choices.categories))
+        self.fields["team"].choices = _blank(list(choices.teams))
+        self.fields["service"].choices = _blank(list(choices.services))
+
+    def selects(self) -> list[Select]:
+        """The filters that are selects, each with its options and the one chosen:
+        the page prints them as they are (no widget templates per option)."""
+        return [
+            Select.of(self[name])
+            for name in (
+                *("state", "priority", "category", "team", "service", "source"),
+                "sort",
+            )
+        ]
+
+
+@dataclass(frozen=True)
+class Select:
+    """A select as the queue prints it: name, label, options, errors."""
+
+    name: str
+    id: str
+    label: str
+    options: list[tuple[str, str, bool]]  # value, label, selected
+    errors: list[str]
+
+    @classmethod
+    def of(cls, field: forms.BoundField) -> Select:
+        chosen = "" if field.value() is None else str(field.value())
+        options = [
+            (str(value), str(label), str(value) == chosen)
+            for value, label in field.field.choices
+        ]
+        return cls(
+            field.html_name, field.id_for_label, field.label, options, field.errors
+        )
 
 
 class VersionedForm(forms.Form):
@@ -125,12 +163,15 @@ class EscalateForm(VersionedForm):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
 
 
-# Ask the server for the matrix's answer whenever impact or urgency changes.
+# Ask the server for the matrix's answer whenever impact or urgency changes. A
+# newer question replaces one still in flight, so a late answer to the older one
+# never overwrites the newer answer.
 LIVE_PRIORITY = {
     "hx-get": "/console/priority/",
     "hx-include": "[name=impact],[name=urgency]",
     "hx-target": "#priority-preview",
     "hx-trigger": "change",
+    "hx-sync": "closest form:replace",
 }
 
 

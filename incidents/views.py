@@ -5,20 +5,25 @@ followed by a redirect."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from incidents import forms, selectors, services
+from incidents import forms, queue, selectors, services
 from incidents.exceptions import IncidentConflict
 from incidents.models import Impact, Incident, Priority, Urgency, priority_for
 from incidents.services.actions import incident_act
@@ -28,17 +33,46 @@ CONSOLE = "incidents.use_agent_console"
 
 
 def console_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    return login_required(permission_required(CONSOLE, raise_exception=True)(view))
+    """Logged in (else to the login page, and back after it), then the console
+    permission (else 403)."""
+    allowed = permission_required(CONSOLE, raise_exception=True)(view)
+
+    @functools.wraps(view)
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(_back_after_login(request))
+        return allowed(request, *args, **kwargs)
+
+    return checked
+
+
+def _back_after_login(request: HttpRequest) -> str:
+    """Where the login page sends the person back to. A form sent with an expired
+    session cannot be sent again by a redirect, so back to the console page it was
+    sent from, where the browser still has the text (static/js/drafts.js)."""
+    if request.method == "GET":
+        return request.get_full_path()
+    referer = request.headers.get("referer", "")
+    ours = url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    parts = urlsplit(referer)
+    back = urlunsplit(("", "", parts.path, parts.query, ""))
+    console = reverse("incidents:console")
+    return back if ours and back.startswith(console) else console
 
 
 @console_required
 def console(request: HttpRequest) -> HttpResponse:
     """The queue. With an ``HX-Request`` header only the table is rendered: the
     page polls it, keeping its filters, selection and scroll."""
-    form = forms.QueueFilterForm(request.GET or None)
+    team_ids = list(request.user.teams.values_list("pk", flat=True))
+    # The table alone too: the filters it keeps are checked against the options.
+    choices = queue.console_choices()
+    form = forms.QueueFilterForm(request.GET or None, choices=choices)
     filters = form.cleaned_data if form.is_valid() else {}
     if not filters.get("view"):
-        filters["view"] = "team" if request.user.teams.exists() else "open"
+        filters["view"] = "team" if team_ids else "open"
     page = selectors.incident_queue(
         user=request.user,
         filters=filters,
@@ -47,31 +81,27 @@ def console(request: HttpRequest) -> HttpResponse:
     )
     query = request.GET.copy()
     query.pop("after", None)
-    context = {
-        "form": form,
-        "page": page,
-        "view": filters["view"],
-        "query": query,
-        "bulk": _bulk_form(request),
-    }
-    template = (
-        "incidents/partials/queue_table.html"
-        if request.htmx
-        else ("incidents/incident_list.html")
-    )
-    return render(request, template, context)
+    context = {"page": page, "view": filters["view"], "query": query}
+    if request.htmx:
+        # Announced only when the rows changed since the table the page shows.
+        context["changed"] = request.GET.get("shown") != page.signature
+        return render(request, "incidents/partials/queue_table.html", context)
+    context["form"] = form
+    context["agents"] = choices.agents_of(team_ids)
+    return render(request, "incidents/incident_list.html", context)
 
 
-def _bulk_form(request: HttpRequest, data: Any = None) -> forms.BulkAssignForm:
-    """Agents of the caller's teams, to assign to; any visible number may be sent."""
+def _bulk_form(request: HttpRequest) -> forms.BulkAssignForm:
+    """Agents of the caller's teams, to assign to, read from the database (the
+    queue's select lists them from the cache); any visible number may be sent."""
     agents = (
         get_user_model()
         .objects.filter(teams__members=request.user, is_active=True)
         .distinct()
         .order_by("username")
     )
-    numbers = data.getlist("incident") if data is not None else []
-    return forms.BulkAssignForm(data, agents=agents, numbers=numbers)
+    numbers = request.POST.getlist("incident")
+    return forms.BulkAssignForm(request.POST, agents=agents, numbers=numbers)
 
 
 @require_POST
@@ -79,7 +109,7 @@ def _bulk_form(request: HttpRequest, data: Any = None) -> forms.BulkAssignForm:
 def bulk_assign(request: HttpRequest) -> HttpResponse:
     """Assign each selected incident, each in its own transaction (one refused
     does not undo the others), and say what happened to every one."""
-    form = _bulk_form(request, request.POST)
+    form = _bulk_form(request)
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
@@ -121,6 +151,14 @@ def _incident_for(request: HttpRequest, number: str) -> Incident:
         return visible.by_number(number)
     except Incident.DoesNotExist:
         raise Http404 from None
+
+
+def draft_key(request: HttpRequest, scope: str, form: str) -> str:
+    """Where the browser keeps what was typed into a form until it is saved
+    (static/js/drafts.js): one key per user, incident number (or "new") and form.
+    A success message carries the key of the form it saved, and the page that
+    shows it tells the browser to drop that draft."""
+    return f"itsm:draft:{request.user.pk}:{scope}:{form}"
 
 
 # The transitions offered on the page, in the order of the lifecycle.
@@ -166,10 +204,11 @@ def _detail(
     allowed = set(selectors.incident_allowed_transitions(incident, request.user))
     # A form that failed comes back on top, as typed, with why it failed: also
     # when its action is no longer offered (someone else moved the incident on).
-    failed = [
-        (name, ACTION_LABELS.get(name, name), form)
-        for name, form in (bound or {}).items()
-    ]
+    failed = []
+    for name, form in (bound or {}).items():
+        # Its blank twin is on the page too: ids must stay unique for the labels.
+        form.auto_id = f"unsent-{name}-%s"
+        failed.append((name, ACTION_LABELS.get(name, name), form))
     context = {
         "incident": incident,
         "failed": failed,
@@ -187,6 +226,7 @@ def _detail(
         "duplicates": incident.duplicates.only("id"),
         "attachments": incident.attachments.all(),
         "can_work": request.user.has_perm("incidents.work_incident"),
+        "draft": draft_key(request, incident.number, ""),
     }
     return render(request, "incidents/incident_detail.html", context, status=status)
 
@@ -271,7 +311,8 @@ def incident_action(request: HttpRequest, number: str, action: str) -> HttpRespo
         return _detail(request, fresh, {action: form}, status=409)
     except PermissionDenied:
         raise
-    messages.success(request, "Done.")
+    saved = draft_key(request, incident.number, action)
+    messages.success(request, "Done.", extra_tags=saved)
     return redirect("incidents:detail", number=incident.number)
 
 
@@ -315,11 +356,12 @@ def incident_new(request: HttpRequest) -> HttpResponse:
                 for error in errors:
                     form.add_error(field if field in form.fields else None, error)
         else:
+            saved = draft_key(request, "new", "incident")
+            messages.success(request, f"Logged {incident.number}.", extra_tags=saved)
             return redirect("incidents:detail", number=incident.number)
     status = 400 if request.method == "POST" else 200
-    return render(
-        request, "incidents/incident_form.html", {"form": form}, status=status
-    )
+    context = {"form": form, "draft": draft_key(request, "new", "incident")}
+    return render(request, "incidents/incident_form.html", context, status=status)
 
 
 @login_required

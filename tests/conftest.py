@@ -6,8 +6,10 @@ from typing import Any
 import pytest
 from django.apps import apps as global_apps
 from django.conf import settings
+from django.core.cache import cache
 
 from incidents.models import PriorityMatrixCell, SlaPolicy
+from incidents.queue import CHOICES_KEY
 from incidents.roles import Role
 from tests.factories import make_user
 
@@ -53,6 +55,13 @@ def migration_data(request: pytest.FixtureRequest) -> None:
         return
     for module, function in DATA_MIGRATIONS:
         getattr(importlib.import_module(module), function)(global_apps, None)
+
+
+@pytest.fixture(autouse=True)
+def fresh_console_choices() -> None:
+    """The queue's select options live in the shared cache, which outlives each
+    test's rolled-back transaction: start every test without them."""
+    cache.delete(CHOICES_KEY)
 
 
 @pytest.fixture(autouse=True)

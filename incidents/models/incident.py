@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
@@ -19,6 +20,12 @@ _NUMBER = re.compile(r"^\s*(?:INC-?)?0*(\d+)\s*$", re.IGNORECASE)
 # The largest id a 64-bit primary key holds; a larger number names no row (and
 # would overflow the database driver rather than match nothing).
 MAX_ID = 2**63 - 1
+
+
+# An incident's place in the queue's priority sort: P1 first, no priority (not
+# triaged yet) after P4. The index incident_open_by_priority is on this expression.
+NO_PRIORITY_RANK = 9
+PRIORITY_RANK = Coalesce("priority", models.Value(NO_PRIORITY_RANK))
 
 
 class LifecyclePolicy(models.Model):
@@ -322,6 +329,22 @@ class Incident(ConcurrentTransitionMixin, models.Model):
                 ),
             ),
             models.Index(fields=["next_update_due_at"], name="incident_update_due"),
+            # The queue's priority sort: open incidents in the order it shows them
+            # (no priority last, newest first within a priority), so a page is a
+            # range of this index, not a sort of every open incident.
+            models.Index(
+                PRIORITY_RANK,
+                models.F("id").desc(),
+                name="incident_open_by_priority",
+                condition=models.Q(
+                    status__in=[
+                        "new",
+                        "triaged",
+                        "investigating",
+                        "awaiting_requester",
+                    ]
+                ),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

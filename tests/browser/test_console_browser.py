@@ -4,6 +4,7 @@ second person changes it meanwhile; a requester is kept out."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +127,10 @@ def test_conflicting_edit_is_shown_with_the_text_kept(new_page: Any, desk: Any) 
 
     mine.get_by_role("button", name="Resolve").click()
     assert mine.get_by_text("changed by someone else").is_visible()
-    assert mine.get_by_label("What was done").input_value() == "Patched the export job."
+    unsent = mine.locator(".unsent")
+    assert (
+        unsent.get_by_label("What was done").input_value() == "Patched the export job."
+    )
     incident.refresh_from_db()
     assert incident.status == "investigating" and incident.tier == 2
 
@@ -168,3 +172,88 @@ def test_screenshots_of_queue_and_incident(
     page.get_by_role("link", name="INC-").first.click()
     page.screenshot(path=folder / f"incident-{scheme}.png", full_page=True)
     assert (folder / f"incident-{scheme}.png").stat().st_size > 10_000
+
+
+def test_screenshots_at_phone_width_the_queue_scrolls_in_its_box(
+    new_page: Any, desk: Any, tmp_path: Path
+) -> None:
+    """At 390 px the page itself does not scroll sideways: the queue's table does,
+    inside its own box, which takes keyboard focus. make screenshots writes the
+    README's phone screenshots."""
+    folder = SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path
+    team, agent, _, category = desk
+    for title in ("Checkout returns 502 for every card payment", "VPN drops"):
+        services.incident_log(
+            by=agent,
+            title=title,
+            source="agent",
+            category=category,
+            impact="high",
+            urgency="high",
+        )
+    page = new_page(viewport={"width": 390, "height": 844})
+    log_in(page, "alex", PASSWORD)
+    width = "document.documentElement.scrollWidth"
+    assert page.evaluate(width) <= 390
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=folder / "queue-phone.png", full_page=True)
+    box = page.locator("#queue")
+    assert box.evaluate("e => e.scrollWidth > e.clientWidth")
+    box.focus()  # the keyboard scrolls it
+    for _ in range(5):
+        box.press("ArrowRight")
+    # (scrolling may be animated: wait for it)
+    page.wait_for_function("document.querySelector('#queue').scrollLeft > 0")
+    page.get_by_role("link", name="INC-").first.click()
+    assert page.evaluate(width) <= 390
+    page.screenshot(path=folder / "incident-phone.png", full_page=True)
+
+
+def test_queue_refresh_announces_new_rows(new_page: Any, desk: Any) -> None:
+    """The table refreshes itself; the live region speaks only when rows changed."""
+    team, agent, _, category = desk
+    log = {"by": agent, "source": "agent", "category": category}
+    services.incident_log(title="VPN drops every hour", **log)
+    page = new_page()
+    log_in(page, "alex", PASSWORD)
+    status = page.locator("#queue-status")
+    # Poll every second instead of every 30 (same request, same swap).
+    page.evaluate(
+        """() => {
+            const queue = document.querySelector('#queue');
+            queue.setAttribute('hx-trigger', 'every 1s');
+            htmx.process(queue);
+        }"""
+    )
+    with page.expect_response(lambda r: "shown=" in r.url):
+        pass
+    expect(status).to_have_text("")  # nothing changed: nothing said
+    services.incident_log(title="Printer on floor 3 jams", **log)
+    expect(status).to_have_text(
+        re.compile(r"Queue updated at \d\d:\d\d: 2 incidents\.")
+    )
+    expect(page.get_by_role("link", name="INC-")).to_have_count(2)
+
+
+def test_bulk_assign_with_the_keyboard_alone(new_page: Any, desk: Any) -> None:
+    team, agent, colleague, category = desk
+    incident = services.incident_log(
+        by=agent, title="VPN drops every hour", source="agent", category=category
+    )
+    page = new_page()
+    log_in(page, "alex", PASSWORD)
+    page.get_by_label("Assign to").focus()
+    page.keyboard.press("End")  # the last agent of my teams: sam
+    expect(page.get_by_label("Assign to")).to_have_value(str(colleague.pk))
+    page.keyboard.press("Tab")  # Assign selected
+    page.keyboard.press("Tab")  # the table's box
+    page.keyboard.press("Tab")  # the first row's box
+    expect(page.get_by_label(f"Select {incident.number}")).to_be_focused()
+    page.keyboard.press("Space")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    expect(page.get_by_role("button", name="Assign selected")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text(f"Assigned to sam: {incident.number}.")).to_be_visible()
+    incident.refresh_from_db()
+    assert incident.assignee == colleague

@@ -5,15 +5,17 @@ from __future__ import annotations
 import re
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from incidents import services
+from incidents import queue, selectors, services
 from incidents.models import Incident, IncidentNote
+from incidents.queue import countdown
 from incidents.services.attachments import attachments_check
-from tests.factories import make_incident, make_team
+from tests.factories import make_incident, make_service, make_team, make_user
 from tests.incidents.conftest import incident_in
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +31,11 @@ def browser(org: SimpleNamespace) -> Client:
 
 
 def numbers(response: Any) -> list[str]:
-    return re.findall(r">(INC-\d{6})</a>", response.content.decode())
+    return numbers_in(response.content.decode())
+
+
+def numbers_in(html: str) -> list[str]:
+    return re.findall(r">(INC-\d{6})</a>", html)
 
 
 def page(incident: Incident, tail: str = "") -> str:
@@ -83,6 +89,18 @@ def test_queue_filters_and_search(org: SimpleNamespace, browser: Client) -> None
     assert "Select a valid choice" in response.content.decode()
 
 
+def test_queue_filters_by_service(org: SimpleNamespace, browser: Client) -> None:
+    vpn = make_service(name="VPN")
+    mail = [make_incident(title=f"Mail {n}", services=[org.service]) for n in range(3)]
+    make_incident(title="VPN", services=[vpn])
+    make_incident(title="Nothing named")
+    both = make_incident(title="Both", services=[org.service, vpn])
+    listed = numbers(
+        browser.get("/console/", {"view": "open", "service": org.service.pk})
+    )
+    assert listed == [i.number for i in (both, *reversed(mail))]
+
+
 def test_queue_pages_by_keyset(org: SimpleNamespace, browser: Client) -> None:
     made = [make_incident(title=f"Alert {n}").number for n in range(55)]
     first = browser.get("/console/", {"view": "open"})
@@ -93,6 +111,79 @@ def test_queue_pages_by_keyset(org: SimpleNamespace, browser: Client) -> None:
     second_numbers = numbers(second)
     assert sorted(first_numbers + second_numbers) == sorted(made)
     assert "Older incidents" not in second.content.decode()
+
+
+@pytest.mark.parametrize("spelling", ["INC-{:06d}", "inc-{}", "{}", " {:04d} "])
+def test_queue_search_by_number_finds_that_incident_alone(
+    org: SimpleNamespace, browser: Client, spelling: str
+) -> None:
+    wanted = make_incident(title="Mail is down")
+    # Text containing the number is not a match: a number names one incident.
+    make_incident(title=f"Disk full on db-{wanted.pk}")
+    make_incident(title="Other", description=f"see {wanted.number}")
+    response = browser.get(
+        "/console/", {"view": "open", "q": spelling.format(wanted.pk)}
+    )
+    assert numbers(response) == [wanted.number]
+
+
+def test_queue_search_by_text_matches_title_or_description(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    title = make_incident(title="DNS lookups time out")
+    description = make_incident(title="Slow web", description="resolver: dns errors")
+    make_incident(title="Disk full")
+    response = browser.get("/console/", {"view": "open", "q": "Dns"})
+    assert numbers(response) == [description.number, title.number]
+    assert numbers(browser.get("/console/", {"view": "open", "q": "kernel"})) == []
+
+
+@pytest.mark.postgres
+def test_queue_text_search_has_trigram_indexes_on_postgres() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE tablename = 'incidents_incident' AND indexname LIKE %s",
+            ["%_trgm"],
+        )
+        indexes = dict(cursor.fetchall())
+    assert set(indexes) == {"incident_title_trgm", "incident_description_trgm"}
+    assert all("gin_trgm_ops" in definition for definition in indexes.values())
+
+
+def _walk(browser: Client, params: dict[str, str]) -> list[str]:
+    """Every number the queue lists, following "Older incidents" to the end."""
+    listed: list[str] = []
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    while True:
+        response = browser.get("/console/?" + query)
+        listed += numbers(response)
+        html = response.content.decode()
+        more = re.search(r'href="\?([^"]*after=[\d.]+)"', html)
+        if more is None:
+            return listed
+        query = more.group(1).replace("&amp;", "&")
+
+
+@pytest.mark.parametrize("sort", ["newest", "priority"])
+def test_queue_pages_through_every_incident_once(
+    org: SimpleNamespace, browser: Client, monkeypatch: Any, sort: str
+) -> None:
+    monkeypatch.setattr(selectors, "QUEUE_PAGE_SIZE", 3)
+    levels = [("high", "high"), ("low", "low"), (None, None), ("high", "medium")]
+    made = [
+        make_incident(title=f"Alert {n}", impact=impact or "", urgency=urgency or "")
+        for n in range(4)
+        for impact, urgency in levels
+    ]
+    if sort == "priority":  # P1, P2, P3, P4, none; newest first within each
+        made.sort(key=lambda i: (i.priority or 9, -i.pk))
+    else:
+        made.sort(key=lambda i: -i.pk)
+    listed = _walk(browser, {"view": "open", "sort": sort})
+    assert listed == [incident.number for incident in made]
 
 
 def test_queue_poll_returns_only_the_table(
@@ -110,10 +201,84 @@ def test_queue_costs_constant_queries(
 ) -> None:
     for _ in range(count):
         incident_in(S.TRIAGED, org)
-    # session, user, permissions (2), "has teams?", incidents, services, the
-    # filter form's categories, teams and services, the agents to bulk-assign to
+    # session, user, permissions (2), my teams, the page of incidents, their
+    # services; the first time also the categories, teams, services and team
+    # members the selects offer, which later requests take from the cache
     with django_assert_num_queries(11):
         assert browser.get("/console/").status_code == 200
+    with django_assert_num_queries(7):
+        assert browser.get("/console/").status_code == 200
+    with django_assert_num_queries(7):
+        response = browser.get("/console/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+
+
+def test_queue_selects_follow_changes_at_once(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    assert "Payroll" not in browser.get("/console/").content.decode()
+    make_service(name="Payroll")
+    org.team.members.add(make_user(username="casey"))
+    html = browser.get("/console/").content.decode()
+    assert ">Payroll</option>" in html and ">casey</option>" in html
+    org.team.members.remove(org.agent)
+    assert ">alex</option>" not in browser.get("/console/").content.decode()
+
+
+def test_queue_and_saves_work_with_the_cache_down(
+    org: SimpleNamespace, browser: Client, monkeypatch: Any
+) -> None:
+    def down(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("cache down")
+
+    for method in ("get", "set", "delete"):
+        monkeypatch.setattr(queue.cache, method, down)
+    incident_in(S.TRIAGED, org)
+    make_service(name="Payroll")  # clearing the options fails; the save does not
+    html = browser.get("/console/").content.decode()
+    assert ">Payroll</option>" in html and len(numbers_in(html)) == 1
+
+
+def test_queue_row_shows_what_the_table_says(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    incident = incident_in(S.TRIAGED, org)  # P2, overdue since March
+    fresh = services.incident_log(
+        by=org.agent,
+        title="Disk <full>",
+        source="agent",
+        category=org.category,
+        impact="low",
+        urgency="low",
+        services=[org.service],
+    )
+    html = browser.get("/console/", {"view": "open"}).content.decode()
+    row = re.search(
+        rf"<tr class=\"p2 breached\">.*?{incident.number}.*?</tr>", html, re.S
+    )
+    assert row and row.group(0).count("missed") == 2
+    row = re.search(rf"<tr class=\"p4\">.*?{fresh.number}.*?</tr>", html, re.S)
+    assert row is not None, html
+    cells = row.group(0)
+    assert f'href="/console/{fresh.number}/"' in cells
+    assert "Disk &lt;full&gt;" in cells and '<span class="tag">Email</span>' in cells
+    assert ">P4</span>" in cells and "Service Desk" in cells
+    # both targets ahead, counting down (the calendar decides how far)
+    countdowns = r"<time datetime=\"[^\"]+\">\d+ (?:d \d+ h|h \d+ min|min)</time>"
+    assert len(re.findall(countdowns, cells)) == 2
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (59, "0 min"),
+        (45 * 60, "45 min"),
+        (3 * 3600 + 300, "3 h 5 min"),
+        (2 * 86400 + 4 * 3600 + 59, "2 d 4 h"),
+    ],
+)
+def test_queue_countdown(seconds: float, text: str) -> None:
+    assert countdown(seconds) == text
 
 
 def test_requester_cannot_open_the_console(org: SimpleNamespace) -> None:
@@ -177,6 +342,68 @@ def test_note_is_added_and_the_page_comes_back(
         IncidentNote.Kind.WORK_NOTE,
         "Relay logs show TLS errors",
     )
+
+
+def test_saved_note_tells_the_browser_to_drop_its_draft(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    incident = incident_in(S.INVESTIGATING, org)
+    key = f"itsm:draft:{org.agent.pk}:{incident.number}:note"
+    html = browser.get(page(incident)).content.decode()
+    assert f'data-draft="{key}"' in html and "data-draft-saved" not in html
+    response = browser.post(
+        page(incident, "note/"),
+        {"kind": "work_note", "body": "Checked the relay", "version": 1},
+        follow=True,
+    )
+    assert f'data-draft-saved="{key}"' in response.content.decode()
+    # once shown, the confirmation is gone: a reload keeps a new draft
+    assert "data-draft-saved" not in browser.get(page(incident)).content.decode()
+
+
+def test_failed_action_keeps_the_draft(org: SimpleNamespace, browser: Client) -> None:
+    incident = incident_in(S.INVESTIGATING, org)
+    response = browser.post(
+        page(incident, "resolve/"),
+        {"resolution_kind": "workaround", "resolution": "Restarted", "version": 1},
+    )
+    assert response.status_code == 400
+    assert "data-draft-saved" not in response.content.decode()
+
+
+def test_logged_incident_tells_the_browser_to_drop_the_new_form_draft(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    key = f"itsm:draft:{org.agent.pk}:new:incident"
+    assert f'data-draft="{key}"' in browser.get("/console/new/").content.decode()
+    response = browser.post("/console/new/", {"title": "Printer on fire"}, follow=True)
+    html = response.content.decode()
+    assert f'data-draft-saved="{key}"' in html and "Logged INC-" in html
+
+
+@pytest.mark.parametrize(
+    ("referer", "back"),
+    [
+        ("http://testserver/console/INC-000001/", "/console/INC-000001/"),
+        ("http://testserver/console/?view=mine", "/console/?view=mine"),
+        ("https://elsewhere.example/console/INC-000001/", "/console/"),
+        ("http://testserver/admin/", "/console/"),
+        ("", "/console/"),
+    ],
+)
+def test_form_sent_with_an_expired_session_comes_back_to_its_page(
+    org: SimpleNamespace, referer: str, back: str
+) -> None:
+    incident = incident_in(S.INVESTIGATING, org)
+    response = Client().post(
+        page(incident, "note/"),
+        {"kind": "work_note", "body": "Lost?", "version": 1},
+        HTTP_REFERER=referer,
+    )
+    assert response.status_code == 302
+    location = urlsplit(response["Location"])
+    assert (location.path, parse_qs(location.query)) == ("/login/", {"next": [back]})
+    assert not incident.notes.exists()
 
 
 def test_failed_resolve_keeps_the_text_and_says_why(
