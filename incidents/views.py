@@ -5,25 +5,20 @@ followed by a redirect."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required, permission_required
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from incidents import forms, queue, selectors, services
+from incidents.access import area_required, draft_key
 from incidents.exceptions import IncidentConflict
 from incidents.models import Impact, Incident, Priority, Urgency, priority_for
 from incidents.services.actions import incident_act
@@ -32,34 +27,7 @@ from incidents.sla.sync import sla_clocks
 CONSOLE = "incidents.use_agent_console"
 
 
-def console_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Logged in (else to the login page, and back after it), then the console
-    permission (else 403)."""
-    allowed = permission_required(CONSOLE, raise_exception=True)(view)
-
-    @functools.wraps(view)
-    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(_back_after_login(request))
-        return allowed(request, *args, **kwargs)
-
-    return checked
-
-
-def _back_after_login(request: HttpRequest) -> str:
-    """Where the login page sends the person back to. A form sent with an expired
-    session cannot be sent again by a redirect, so back to the console page it was
-    sent from, where the browser still has the text (static/js/drafts.js)."""
-    if request.method == "GET":
-        return request.get_full_path()
-    referer = request.headers.get("referer", "")
-    ours = url_has_allowed_host_and_scheme(
-        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    parts = urlsplit(referer)
-    back = urlunsplit(("", "", parts.path, parts.query, ""))
-    console = reverse("incidents:console")
-    return back if ours and back.startswith(console) else console
+console_required = area_required(CONSOLE, home="incidents:console")
 
 
 @console_required
@@ -151,14 +119,6 @@ def _incident_for(request: HttpRequest, number: str) -> Incident:
         return visible.by_number(number)
     except Incident.DoesNotExist:
         raise Http404 from None
-
-
-def draft_key(request: HttpRequest, scope: str, form: str) -> str:
-    """Where the browser keeps what was typed into a form until it is saved
-    (static/js/drafts.js): one key per user, incident number (or "new") and form.
-    A success message carries the key of the form it saved, and the page that
-    shows it tells the browser to drop that draft."""
-    return f"itsm:draft:{request.user.pk}:{scope}:{form}"
 
 
 # The transitions offered on the page, in the order of the lifecycle.

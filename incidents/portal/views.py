@@ -7,13 +7,12 @@ call followed by a redirect; a refused one comes back with the text as typed."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 from django import forms as django_forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -22,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents import services
+from incidents.access import area_required, draft_key
 from incidents.exceptions import IncidentConflict
 from incidents.models import Attachment, Incident, Service
 from incidents.portal import forms, selectors
@@ -32,8 +32,7 @@ PORTAL = "incidents.use_requester_portal"
 _FORM_ALLOWANCE = 1024 * 1024
 
 
-def portal_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    return login_required(permission_required(PORTAL, raise_exception=True)(view))
+portal_required = area_required(PORTAL, home="incidents:portal")
 
 
 def _ticket(request: HttpRequest, number: str) -> Incident:
@@ -109,7 +108,9 @@ def report(request: HttpRequest) -> HttpResponse:
     """Report a problem. At most ``PORTAL_REPORTS_PER_HOUR`` reports an hour per
     person; over that, the form comes back (429) with the text kept."""
     if request.method != "POST":
-        return render(request, "portal/report_form.html", _report_context(None))
+        return render(
+            request, "portal/report_form.html", _report_context(request, None)
+        )
     if _upload_too_large(request):
         return _too_large_response(request)
     form = forms.ReportForm(request.POST, request.FILES)
@@ -141,16 +142,23 @@ def report(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 f"Thank you: your report is {incident.number}. We will reply here.",
+                extra_tags=draft_key(request, "new", "report"),
             )
             return redirect("incidents:ticket", number=incident.number)
     return render(
-        request, "portal/report_form.html", _report_context(form), status=status
+        request,
+        "portal/report_form.html",
+        _report_context(request, form),
+        status=status,
     )
 
 
-def _report_context(form: forms.ReportForm | None) -> dict[str, Any]:
+def _report_context(
+    request: HttpRequest, form: forms.ReportForm | None
+) -> dict[str, Any]:
     return {
         "form": form or forms.ReportForm(),
+        "draft": draft_key(request, "new", "report"),
         "max_files": settings.ATTACHMENT_MAX_FILES,
         "max_bytes": settings.ATTACHMENT_MAX_BYTES,
     }
@@ -201,6 +209,7 @@ def _ticket_page(
         and ("reopen" in bound or due is None or timezone.now() < due),
         "max_files": settings.ATTACHMENT_MAX_FILES,
         "max_bytes": settings.ATTACHMENT_MAX_BYTES,
+        "draft": draft_key(request, incident.number, ""),
     }
     return render(request, "portal/ticket_detail.html", context, status=status)
 
@@ -226,7 +235,11 @@ def ticket_reply(request: HttpRequest, number: str) -> HttpResponse:
             form.add_error(None, conflict.message)
             return _ticket_page(request, incident, {"reply": form}, status=409)
         else:
-            messages.success(request, "Your reply is sent.")
+            messages.success(
+                request,
+                "Your reply is sent.",
+                extra_tags=draft_key(request, incident.number, "reply"),
+            )
             return redirect("incidents:ticket", number=incident.number)
     return _ticket_page(request, incident, {"reply": form}, status=400)
 
@@ -261,7 +274,11 @@ def ticket_reopen(request: HttpRequest, number: str) -> HttpResponse:
             form.add_error(None, conflict.message)
             return _ticket_page(request, incident, {"reopen": form}, status=409)
         else:
-            messages.success(request, "Reopened: the team will look at it again.")
+            messages.success(
+                request,
+                "Reopened: the team will look at it again.",
+                extra_tags=draft_key(request, incident.number, "reopen"),
+            )
             return redirect("incidents:ticket", number=incident.number)
     return _ticket_page(request, incident, {"reopen": form}, status=400)
 

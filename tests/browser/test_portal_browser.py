@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
 from playwright.sync_api import expect
 
 from incidents import services
@@ -192,3 +193,35 @@ def test_screenshots_of_the_portal(
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     phone.screenshot(path=folder / f"portal-ticket-phone-{scheme}.png", full_page=True)
     assert (folder / f"portal-report-{scheme}.png").stat().st_size > 10_000
+
+
+def test_a_reply_typed_when_the_session_expired_comes_back_after_login(
+    new_page: Any, desk: Any
+) -> None:
+    incident = services.incident_report(
+        by=get_user_model().objects.get(username="rita"),
+        title="Wi-Fi drops",
+        description="Every few minutes.",
+        impact="low",
+        urgency="medium",
+    )
+    page = new_page()
+    log_in(page, "rita", PASSWORD)
+    page.goto(f"/portal/tickets/{incident.number}/")
+    reply = page.get_by_label("Your reply")
+    reply.fill("It happens on floor 2 only.")
+
+    Session.objects.all().delete()  # the session expires while the requester types
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
+    assert not incident.notes.exists()
+    page.get_by_label("Username").fill("rita")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(f"/portal/tickets/{incident.number}/$"))
+    expect(reply).to_have_value("It happens on floor 2 only.")
+
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.get_by_text("Your reply is sent.")).to_be_visible()
+    expect(reply).to_have_value("")
+    assert incident.notes.get().body == "It happens on floor 2 only."
