@@ -249,9 +249,11 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     # and read by the sweep through the partial indexes below.
     respond_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     resolve_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    respond_warn_at = models.DateTimeField(null=True, blank=True, editable=False)
     resolve_warn_at = models.DateTimeField(null=True, blank=True, editable=False)
     respond_breached_at = models.DateTimeField(null=True, blank=True, editable=False)
     resolve_breached_at = models.DateTimeField(null=True, blank=True, editable=False)
+    respond_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
     resolve_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
     unassigned_escalated_at = models.DateTimeField(
         null=True, blank=True, editable=False
@@ -307,6 +309,11 @@ class Incident(ConcurrentTransitionMixin, models.Model):
                 fields=["resolve_due_at"],
                 name="incident_resolve_due",
                 condition=models.Q(resolve_breached_at__isnull=True),
+            ),
+            models.Index(
+                fields=["respond_warn_at"],
+                name="incident_respond_warn",
+                condition=models.Q(respond_warned_at__isnull=True),
             ),
             models.Index(
                 fields=["resolve_warn_at"],

@@ -36,7 +36,7 @@ STALE_CLAIM = timedelta(minutes=5)
 WEBHOOK_TIMEOUT_SECONDS = 10
 
 SUBJECTS = {
-    "sla_warning": "{number} will miss its resolution target at {due}",
+    "sla_warning": "{number} will miss its {clock} target at {due}",
     "sla_breached": "{number} missed its {clock} target",
     "unassigned_major": "{number} ({priority}) has no assignee after 15 minutes",
     "update_overdue": "{number}: a stakeholder update is overdue",

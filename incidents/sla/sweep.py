@@ -43,6 +43,10 @@ def conditions(now: datetime) -> dict[str, tuple[Q, str]]:
             Q(resolve_due_at__lte=now, resolve_breached_at__isnull=True),
             "resolve_due_at",
         ),
+        "response_warned": (
+            Q(respond_warn_at__lte=now, respond_warned_at__isnull=True),
+            "respond_warn_at",
+        ),
         "resolution_warned": (
             Q(resolve_warn_at__lte=now, resolve_warned_at__isnull=True),
             "resolve_warn_at",
@@ -138,24 +142,26 @@ def sweep_breaches(now: datetime, clock: str) -> int:
     return _claim_each(now, rule, breach, **{breached_field: F(due_field)})
 
 
-def sweep_warnings(now: datetime) -> int:
-    """A resolution target mostly used: the owner hears of it, once."""
+def sweep_warnings(now: datetime, clock: str) -> int:
+    """A target mostly used (``warn_at_percent`` of the policy): the owner hears of
+    it, once per clock."""
+    prefix = "respond" if clock == "response" else "resolve"
 
     def warn(incident: Incident) -> None:
-        due = _iso(incident.resolve_due_at)
+        due = _iso(getattr(incident, f"{prefix}_due_at"))
         record(
             incident,
             IncidentEvent.Kind.SLA_WARNING,
             by=None,
             at=now,
-            clock="resolution",
+            clock=clock,
             due=due,
             assignee=incident.assignee_id,
             team=incident.team_id,
         )
-        notify(incident, "sla_warning", at=now, due=due)
+        notify(incident, "sla_warning", at=now, clock=clock, due=due)
 
-    return _claim_each(now, "resolution_warned", warn, resolve_warned_at=now)
+    return _claim_each(now, f"{clock}_warned", warn, **{f"{prefix}_warned_at": now})
 
 
 def sweep_unassigned_major(now: datetime) -> int:
@@ -211,7 +217,8 @@ def sweep_auto_close(now: datetime) -> int:
 RULES: dict[str, Callable[[datetime], int]] = {
     "response_breached": lambda now: sweep_breaches(now, "response"),
     "resolution_breached": lambda now: sweep_breaches(now, "resolution"),
-    "resolution_warned": sweep_warnings,
+    "response_warned": lambda now: sweep_warnings(now, "response"),
+    "resolution_warned": lambda now: sweep_warnings(now, "resolution"),
     "unassigned_major": sweep_unassigned_major,
     "update_overdue": sweep_update_cadence,
     "auto_closed": sweep_auto_close,

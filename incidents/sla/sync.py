@@ -20,6 +20,7 @@ RUNNING, PAUSED = "running", "paused"
 SLA_FIELDS = [
     "respond_due_at",
     "resolve_due_at",
+    "respond_warn_at",
     "resolve_warn_at",
     "respond_breached_at",
     "resolve_breached_at",
@@ -113,9 +114,8 @@ def sla_sync(incident: Incident, *, at: datetime) -> None:
     )
     found = policy_for(incident.priority)
     if found is None:
-        incident.respond_due_at = incident.resolve_due_at = incident.resolve_warn_at = (
-            None
-        )
+        incident.respond_due_at = incident.resolve_due_at = None
+        incident.respond_warn_at = incident.resolve_warn_at = None
         incident.next_update_due_at = None
         return
     policy, calendar = found
@@ -125,6 +125,12 @@ def sla_sync(incident: Incident, *, at: datetime) -> None:
     due = reach(calendar, _spans(response), respond_target)
     running = response_state(incident) == RUNNING
     incident.respond_due_at = due if running else None
+    warn = reach(
+        calendar, _spans(response), respond_target * policy.warn_at_percent / 100
+    )
+    incident.respond_warn_at = (
+        warn if running and incident.respond_warned_at is None else None
+    )
     if not running and due is not None and incident.respond_breached_at is None:
         incident.respond_breached_at = due  # stopped after the target: it was missed
 

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 
 from incidents import services
-from incidents.models import Incident, IncidentEvent
+from incidents.models import Incident, IncidentEvent, Notification
 from incidents.tasks import sla_sweep_task
 from tests.incidents.conftest import T0, incident_in, log_p1
 
@@ -69,6 +69,32 @@ def test_assigned_major_incident_is_not_raised(org: SimpleNamespace) -> None:
     )
     counts = sweep_at(T0 + 20 * MIN)
     assert counts["unassigned_major"] == 0 and counts["response_breached"] == 0
+
+
+def test_response_warning_at_75_percent_reaches_the_owner_once(
+    org: SimpleNamespace,
+) -> None:
+    org.team.email = "desk@example.com"
+    org.team.save()
+    incident = log_p1(org)  # P1: respond within 15 minutes, warn at 11 min 15 s
+    assert sweep_at(T0 + 11 * MIN)["response_warned"] == 0
+    assert sweep_at(T0 + 11 * MIN + timedelta(seconds=15))["response_warned"] == 1
+    assert sweep_at(T0 + 12 * MIN)["response_warned"] == 0
+    [warning] = events(incident, K.SLA_WARNING)
+    assert warning.data["clock"] == "response"
+    notice = Notification.objects.get(event="sla_warning", channel="email")
+    assert notice.recipient == "desk@example.com"
+    assert notice.subject.startswith(f"{incident.number} will miss its response target")
+
+
+def test_no_response_warning_once_acknowledged(org: SimpleNamespace) -> None:
+    incident = log_p1(org)
+    services.incident_add_note(
+        incident=incident, by=org.agent, kind="reply", body="On it", now=T0 + 5 * MIN
+    )
+    incident.refresh_from_db()
+    assert incident.respond_warn_at is None
+    assert sweep_at(T0 + 12 * MIN)["response_warned"] == 0
 
 
 def test_resolution_warning_at_75_percent_then_breach(org: SimpleNamespace) -> None:
