@@ -65,8 +65,10 @@ class ReportForm(FilesForm):
         max_length=200,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
+    # The services requesters are told about (``Service.is_public``); internal
+    # ones are for agents to set.
     service = forms.ModelChoiceField(
-        Service.objects.order_by("name"),
+        Service.objects.filter(is_public=True).order_by("name"),
         label="Which service",
         required=False,
         empty_label="I don't know",

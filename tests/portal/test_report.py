@@ -262,3 +262,17 @@ def test_an_unknown_service_is_a_form_error(
         assert response.status_code == 400
         assert b"Select a valid choice" in response.content
     assert not Incident.objects.exists()
+
+
+def test_only_public_services_are_offered(
+    org: SimpleNamespace, report_data: dict[str, Any]
+) -> None:
+    internal = make_service(name="Backup robot", is_public=False)
+    client = _client(org.requester)
+    form = client.get("/portal/report/").content
+    assert b"Email" in form and b"Backup robot" not in form
+    response = client.post(
+        "/portal/report/", {**report_data, "service": str(internal.pk)}
+    )
+    assert response.status_code == 400
+    assert not Incident.objects.exists()
