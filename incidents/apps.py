@@ -10,6 +10,7 @@ class IncidentsConfig(AppConfig):
 
     def ready(self) -> None:
         from incidents import queue, roles
+        from incidents.sla import policies
 
         # Keep each role's group in step with the code after every migrate, so a
         # fresh database (and every test database) has the roles ready.
@@ -17,3 +18,5 @@ class IncidentsConfig(AppConfig):
         # Cache glue only: the queue's cached select options are cleared when what
         # they list changes.
         queue.connect_signals()
+        # And the SLA policies' cache when a policy or a calendar changes.
+        policies.connect_signals()

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from incidents.models import PriorityMatrixCell, SlaPolicy
 from incidents.queue import CHOICES_KEY
 from incidents.roles import Role
+from incidents.sla.policies import POLICIES_KEY
 from tests.factories import make_user
 
 
@@ -59,9 +60,11 @@ def migration_data(request: pytest.FixtureRequest) -> None:
 
 @pytest.fixture(autouse=True)
 def fresh_console_choices() -> None:
-    """The queue's select options live in the shared cache, which outlives each
-    test's rolled-back transaction: start every test without them."""
+    """The queue's select options and the SLA policies live in the shared cache,
+    which outlives each test's rolled-back transaction: start every test without
+    them."""
     cache.delete(CHOICES_KEY)
+    cache.delete(POLICIES_KEY)
 
 
 @pytest.fixture(autouse=True)

@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from incidents.models import Incident, SlaPolicy, SlaSpan
-from incidents.sla.clock import Calendar, Reading, Span, explain, reach, read
+from incidents.models import Incident, SlaSpan
+from incidents.sla.clock import Reading, Span, explain, reach, read
+from incidents.sla.policies import policy_for
 
 RUNNING, PAUSED = "running", "paused"
 # The incident columns sla_sync sets.
@@ -45,20 +46,6 @@ def resolution_state(incident: Incident) -> str | None:
     if status in Incident.OPEN_STATUSES:
         return RUNNING
     return None
-
-
-def policy_for(priority: int | None) -> tuple[SlaPolicy, Calendar] | None:
-    if priority is None:
-        return None
-    policy = (
-        SlaPolicy.objects.select_related("calendar")
-        .prefetch_related("calendar__working_hours", "calendar__holidays")
-        .filter(priority=priority)
-        .first()
-    )
-    if policy is None:
-        return None
-    return policy, policy.calendar.as_clock_calendar()
 
 
 def _spans(rows: list[SlaSpan]) -> list[Span]:

@@ -320,7 +320,8 @@ def test_page_costs_constant_queries(
             body=f"file {n}",
             files=attachments_check([SimpleUploadedFile(f"{n}.log", b"ok")]),
         )
-    with django_assert_num_queries(17):
+    # The SLA policies come from the cache, filled by the writes above.
+    with django_assert_num_queries(14):
         assert browser.get(page(incident)).status_code == 200
 
 
