@@ -180,7 +180,7 @@ def _detail(
         "forms": blank,
         "notes": incident.notes.select_related("author"),
         "updates": incident.updates.select_related("author"),
-        "events": incident.events.select_related("actor").order_by("-at", "-id"),
+        "timeline": selectors.incident_timeline(incident=incident),
         "alerts": selectors.alert_inspector(incident=incident),
         "clocks": sla_clocks(incident, now=timezone.now()),
         "duplicates": incident.duplicates.only("id"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -12,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from incidents import queue, selectors, services
-from incidents.models import Incident, IncidentNote
+from incidents.models import Incident, IncidentEvent, IncidentNote
 from incidents.queue import countdown
 from incidents.services.attachments import attachments_check
 from tests.factories import make_incident, make_service, make_team, make_user
@@ -576,3 +577,32 @@ def test_bulk_assign_only_to_agents_of_my_teams(
     )
     incident.refresh_from_db()
     assert incident.assignee is None
+
+
+def test_page_shows_the_newest_timeline_entries_only(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    incident = incident_in(S.INVESTIGATING, org)
+    start = incident.logged_at
+    IncidentEvent.objects.bulk_create(
+        IncidentEvent(
+            incident=incident,
+            kind=IncidentEvent.Kind.ALERT_OCCURRENCE,
+            at=start + timedelta(seconds=n),
+            data={"rule": f"storm {n}"},
+        )
+        for n in range(selectors.TIMELINE_LIMIT + 5)
+    )
+    html = browser.get(page(incident)).content.decode()
+    timeline = html.split('id="timeline-h"')[1].split("</section>")[0]
+    assert timeline.count("<li>") == selectors.TIMELINE_LIMIT
+    assert f"storm {selectors.TIMELINE_LIMIT + 4}" in timeline  # the newest
+    assert "storm 0<" not in timeline
+    assert "Only the newest 200 entries are shown" in timeline
+
+
+def test_a_short_timeline_is_shown_whole(org: SimpleNamespace) -> None:
+    incident = incident_in(S.INVESTIGATING, org)
+    found = selectors.incident_timeline(incident=incident)
+    assert not found.truncated
+    assert len(found.events) == incident.events.count()
