@@ -484,6 +484,25 @@ def test_user_text_is_escaped_on_the_page(
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
+def test_user_text_is_escaped_in_the_queue_and_its_selects(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    make_service(name="<img src=x onerror=alert(1)>")
+    org.category.name = "<b>Soft</b>"
+    org.category.save()
+    services.incident_log(
+        by=org.agent,
+        title="<script>alert(2)</script>",
+        source="agent",
+        category=org.category,
+    )
+    html = browser.get("/console/", {"view": "open"}).content.decode()
+    for raw in ("<img src=x", "<b>Soft</b>", "<script>alert(2)"):
+        assert raw not in html
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in html
+    assert "&lt;b&gt;Soft&lt;/b&gt;" in html
+
+
 def test_new_incident_form_logs_and_redirects(
     org: SimpleNamespace, browser: Client
 ) -> None:
