@@ -23,7 +23,11 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
 from incidents.exceptions import IncidentConflict
 from incidents.models import Alert, Incident, IncidentEvent, Priority, priority_for
-from incidents.services.requester_notices import TRANSITION_EVENTS, requester_notify
+from incidents.services.requester_notices import (
+    TRANSITION_EVENTS,
+    duplicates_notify,
+    requester_notify,
+)
 from incidents.sla.sync import SLA_FIELDS, sla_sync
 
 logger = logging.getLogger(__name__)
@@ -260,6 +264,8 @@ def transition(
     # auto-close) tells the requester.
     if notice := TRANSITION_EVENTS.get(name):
         requester_notify(incident, notice, at=at)
+    if name == "resolve":
+        duplicates_notify(incident, at=at)
     return event
 
 

@@ -24,6 +24,7 @@ SUBJECTS = {
     "requester_closed": "{number} is closed",
     "requester_cancelled": "{number} is cancelled",
     "requester_merged": "{number} is handled with another report",
+    "requester_duplicate_resolved": "{number} is fixed: {title}",
 }
 
 # Transitions the requester hears of, by the event they cause.
@@ -49,6 +50,7 @@ def requester_notify(
     *,
     at: datetime,
     note: IncidentNote | None = None,
+    about: Incident | None = None,
 ) -> Notification | None:
     """Write the requester's email for ``event`` (call inside the event's
     transaction). Nothing is written for an incident without a requester, or one
@@ -61,6 +63,7 @@ def requester_notify(
         "incident": incident,
         "requester": requester,
         "note": note,
+        "about": about,
         "url": url,
         "confirm_url": f"{url}#confirm",
         "reopen_url": f"{url}#reopen",
@@ -80,6 +83,19 @@ def requester_notify(
     )
     transaction.on_commit(lambda: _dispatch([notification.pk]))
     return notification
+
+
+def duplicates_notify(incident: Incident, *, at: datetime) -> list[Notification]:
+    """Tell the requesters of the reports merged into ``incident`` that it is
+    fixed: their own tickets ended at the merge, the problem did not."""
+    sent = []
+    for duplicate in incident.duplicates.select_related("requester"):
+        notice = requester_notify(
+            duplicate, "requester_duplicate_resolved", at=at, about=incident
+        )
+        if notice is not None:
+            sent.append(notice)
+    return sent
 
 
 def _dispatch(ids: list[int]) -> None:

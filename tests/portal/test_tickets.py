@@ -324,3 +324,18 @@ def test_the_requester_hears_when_their_report_is_merged_or_cancelled(
     }
     cancelled = Notification.objects.get(event="requester_cancelled")
     assert "Sent by mistake." in cancelled.body
+
+
+def test_requesters_of_merged_reports_hear_when_the_problem_is_fixed(
+    org: SimpleNamespace,
+) -> None:
+    main = _reported(org, title="Wi-Fi down on floor 2")
+    duplicate = _reported(org, by=org.other_requester, title="No Wi-Fi here")
+    services.incident_merge(incident=duplicate, by=org.agent, into=main)
+    main.refresh_from_db()
+    _resolve(main, org)
+    notice = Notification.objects.get(event="requester_duplicate_resolved")
+    assert notice.recipient == org.other_requester.email
+    assert notice.subject == f"{duplicate.number} is fixed: No Wi-Fi here"
+    assert "Replaced the pickup roller." in notice.body
+    assert main.number in notice.body
