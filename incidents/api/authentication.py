@@ -91,9 +91,13 @@ class IntegrationTokenAuthentication(authentication.BaseAuthentication):
             token = data.get(self.body_key) if isinstance(data, dict) else None
         if not token or not isinstance(token, str):
             return None
-        integration = Integration.objects.filter(token_hash=token_hash(token)).first()
-        if integration is None:
-            raise exceptions.AuthenticationFailed("Invalid integration token.")
+        try:
+            # get(), not first(): the hash is unique, and first() would sort.
+            integration = Integration.objects.get(token_hash=token_hash(token))
+        except Integration.DoesNotExist:
+            raise exceptions.AuthenticationFailed(
+                "Invalid integration token."
+            ) from None
         if not integration.is_active:
             raise exceptions.PermissionDenied("This integration is disabled.")
         return IntegrationUser(integration), integration
