@@ -156,7 +156,7 @@ WITH draws AS (
 INSERT INTO incidents_incident (
     title, description, category_id, impact, urgency, priority, source,
     requester_id, team_id, assignee_id, tier, problem_id, known_error,
-    resolution_kind, resolution, verification, cancel_reason, merged_into_id,
+    resolution_kind, resolution, verification, cancel_reason, contact, merged_into_id,
     follows_up_id, reopen_count, detected_at, logged_at, acknowledged_at,
     resolved_at, confirmation_due_at, closed_at, updated_at, respond_due_at,
     resolve_due_at, resolve_warn_at, respond_breached_at, resolve_breached_at,
@@ -195,6 +195,7 @@ SELECT
     CASE WHEN resolved_at IS NOT NULL THEN 'permanent_fix' ELSE '' END,
     CASE WHEN resolved_at IS NOT NULL THEN 'Restarted the service.' ELSE '' END,
     CASE WHEN resolved_at IS NOT NULL THEN 'Error rate back to normal.' ELSE '' END,
+    '',
     '',
     NULL,
     NULL,

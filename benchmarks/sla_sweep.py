@@ -51,7 +51,7 @@ MAX_RUNS = 10
 SEED_SQL = """
 INSERT INTO incidents_incident (
     title, description, impact, urgency, priority, source, tier, known_error,
-    resolution_kind, resolution, verification, cancel_reason, reopen_count,
+    resolution_kind, resolution, verification, cancel_reason, contact, reopen_count,
     detected_at, logged_at, acknowledged_at, resolved_at, confirmation_due_at,
     closed_at, updated_at, status, version, assignee_id, category_id,
     follows_up_id, merged_into_id, requester_id, team_id, problem_id,
@@ -74,6 +74,7 @@ SELECT
     CASE WHEN status IN ('closed', 'resolved') THEN 'Error rate back to normal.'
         ELSE '' END,
     CASE WHEN status = 'cancelled' THEN 'Not an incident.' ELSE '' END,
+    '',
     0,
     logged - interval '2 minutes',
     logged,
