@@ -10,22 +10,19 @@ them (no URL reversing, no filters, no related-object look-ups per row).
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from incidents.models import Category, Incident, Service, Team
 from incidents.models.incident import NO_PRIORITY_RANK
-
-logger = logging.getLogger(__name__)
+from itsm.cache import cached, forget
 
 # The columns a row needs; the team and assignee by a join, not as objects.
 ROW_FIELDS = (
@@ -214,30 +211,15 @@ def load_console_choices() -> ConsoleChoices:
 def console_choices() -> ConsoleChoices:
     """The options, from the cache (one round trip) or else the database. The
     queue does not need the cache: when it is down, the options are read."""
-    try:
-        choices = cache.get(CHOICES_KEY)
-    except Exception:  # noqa: BLE001 - an unreachable cache must not stop the queue
-        logger.warning("cache unavailable; reading the queue's options", exc_info=True)
-        return load_console_choices()
-    if not isinstance(choices, ConsoleChoices):
-        choices = load_console_choices()
-        try:
-            cache.set(CHOICES_KEY, choices, CHOICES_SECONDS)
-        except Exception:  # noqa: BLE001 - as above; next request reads again
-            logger.warning("cache unavailable; queue options not kept", exc_info=True)
-    return choices
+    return cached(CHOICES_KEY, load_console_choices, CHOICES_SECONDS)
 
 
 def forget_console_choices(**kwargs: Any) -> None:
     """Signal receiver: something the selects list changed. A login only writes
     ``last_login`` and leaves them as they are. A save never fails for the cache:
     if it cannot be cleared, the entry runs out within ``CHOICES_SECONDS``."""
-    if kwargs.get("update_fields") == frozenset({"last_login"}):
-        return
-    try:
-        cache.delete(CHOICES_KEY)
-    except Exception:  # noqa: BLE001 - see the docstring
-        logger.warning("cache unavailable; queue options not cleared", exc_info=True)
+    if kwargs.get("update_fields") != frozenset({"last_login"}):
+        forget(CHOICES_KEY)
 
 
 def connect_signals() -> None:

@@ -67,6 +67,18 @@ def fresh_console_choices() -> None:
     cache.delete(POLICIES_KEY)
 
 
+@pytest.fixture
+def cache_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every call on the shared cache fails, as when Redis is unreachable."""
+    from itsm import cache as shared
+
+    def down(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("cache down")
+
+    for method in ("get", "set", "delete"):
+        monkeypatch.setattr(shared.cache, method, down)
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings: Any) -> None:
     # The real hasher is slow on purpose; tests create many users.

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -30,7 +29,6 @@ from incidents.services.requester_notices import (
 )
 from incidents.sla.sync import SLA_FIELDS, sla_sync
 
-logger = logging.getLogger(__name__)
 User = AbstractBaseUser
 T = TypeVar("T")
 
@@ -127,14 +125,11 @@ def save(incident: Incident, *, at: datetime) -> None:
 
 
 def status_page_changed() -> None:
-    """Forget the status page's cached content. Never fails the caller: at worst
-    the page is stale for its cache lifetime."""
+    """Forget the status page's cached content (never fails the caller: at worst
+    the page is stale for its cache lifetime)."""
     from incidents.status.selectors import status_cache_clear
 
-    try:
-        status_cache_clear()
-    except Exception:  # noqa: BLE001 - an unreachable cache only delays the page
-        logger.warning("status page cache not cleared", exc_info=True)
+    status_cache_clear()
 
 
 def record(

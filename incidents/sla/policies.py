@@ -10,16 +10,13 @@ is unreachable they are read from the database.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from django.core.cache import cache
 from django.db import transaction
 
 from incidents.models import BusinessCalendar, Holiday, SlaPolicy, WorkingHours
 from incidents.sla.clock import Calendar
-
-logger = logging.getLogger(__name__)
+from itsm.cache import cached, forget
 
 POLICIES_KEY = "itsm:sla-policies:v1"
 # A bound on staleness if a change ever bypasses the signals (a raw SQL edit).
@@ -37,18 +34,7 @@ def _read() -> Policies:
 
 def sla_policies() -> Policies:
     """Every priority's policy and calendar."""
-    try:
-        cached = cache.get(POLICIES_KEY)
-    except Exception:  # noqa: BLE001 - the database answers instead
-        logger.warning("cache unavailable; SLA policies read from the database")
-        return _read()
-    if cached is None:
-        cached = _read()
-        try:
-            cache.set(POLICIES_KEY, cached, POLICIES_SECONDS)
-        except Exception:  # noqa: BLE001 - read again next time
-            logger.warning("cache unavailable; SLA policies not cached")
-    return cached
+    return cached(POLICIES_KEY, _read, POLICIES_SECONDS)
 
 
 def policy_for(priority: int | None) -> tuple[SlaPolicy, Calendar] | None:
@@ -58,15 +44,8 @@ def policy_for(priority: int | None) -> tuple[SlaPolicy, Calendar] | None:
 def forget_sla_policies(**kwargs: Any) -> None:
     """Signal receiver: a policy or a calendar changed. A save never fails for the
     cache: at worst the old policies serve for ``POLICIES_SECONDS``."""
-
-    def forget() -> None:
-        try:
-            cache.delete(POLICIES_KEY)
-        except Exception:  # noqa: BLE001 - see the docstring
-            logger.warning("cache unavailable; SLA policies not forgotten")
-
-    forget()
-    transaction.on_commit(forget)
+    forget(POLICIES_KEY)
+    transaction.on_commit(lambda: forget(POLICIES_KEY))
 
 
 def connect_signals() -> None:

@@ -22,18 +22,15 @@ The rules (the README's "Status page" section says the same):
 
 from __future__ import annotations
 
-import logging
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from incidents.models import Incident, Priority, Service, StakeholderUpdate
-
-logger = logging.getLogger(__name__)
+from itsm.cache import cached, forget
 
 # Bump the version when the dictionary's shape changes, so a deploy never renders a
 # cached dictionary of the old shape.
@@ -60,30 +57,19 @@ Content = dict[str, Any]
 
 
 def status_page(*, now: datetime | None = None) -> Content:
-    """The status page's content, from the cache when it holds it. A cache that is
-    down costs a recomputation, never an error: the status page is read most when
-    something else is broken."""
+    """The status page's content, from the cache when it holds it (see
+    ``itsm.cache``: a cache that is down costs a recomputation, never an error)."""
     timeout = settings.STATUS_CACHE_SECONDS
-    if timeout <= 0:
+
+    def compute() -> Content:
         return status_page_compute(now=now or timezone.now())
-    try:
-        content = cache.get(CACHE_KEY)
-    except Exception:  # noqa: BLE001 - any cache failure: compute instead
-        logger.warning("status page: cache unreachable, computing", exc_info=True)
-        content = None
-    if content is not None:
-        return content
-    content = status_page_compute(now=now or timezone.now())
-    try:
-        cache.set(CACHE_KEY, content, timeout)
-    except Exception:  # noqa: BLE001
-        logger.warning("status page: cache unreachable, not cached", exc_info=True)
-    return content
+
+    return cached(CACHE_KEY, compute, timeout) if timeout > 0 else compute()
 
 
 def status_cache_clear() -> None:
     """Forget the cached content: the next read computes it anew."""
-    cache.delete(CACHE_KEY)
+    forget(CACHE_KEY)
 
 
 def status_page_compute(*, now: datetime) -> Content:

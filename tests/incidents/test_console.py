@@ -12,7 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from incidents import queue, selectors, services
+from incidents import selectors, services
 from incidents.models import Incident, IncidentEvent, IncidentNote
 from incidents.queue import countdown
 from incidents.services.attachments import attachments_check
@@ -226,14 +226,10 @@ def test_queue_selects_follow_changes_at_once(
     assert ">alex</option>" not in browser.get("/console/").content.decode()
 
 
+@pytest.mark.usefixtures("cache_down")
 def test_queue_and_saves_work_with_the_cache_down(
-    org: SimpleNamespace, browser: Client, monkeypatch: Any
+    org: SimpleNamespace, browser: Client
 ) -> None:
-    def down(*args: Any, **kwargs: Any) -> None:
-        raise ConnectionError("cache down")
-
-    for method in ("get", "set", "delete"):
-        monkeypatch.setattr(queue.cache, method, down)
     incident_in(S.TRIAGED, org)
     make_service(name="Payroll")  # clearing the options fails; the save does not
     html = browser.get("/console/").content.decode()

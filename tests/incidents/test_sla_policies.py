@@ -9,7 +9,6 @@ import pytest
 from django.core.cache import cache
 
 from incidents.models import Holiday, SlaPolicy
-from incidents.sla import policies
 from incidents.sla.policies import POLICIES_KEY, policy_for
 
 pytestmark = pytest.mark.django_db
@@ -42,15 +41,11 @@ def test_a_changed_policy_or_calendar_is_read_anew() -> None:
     assert cache.get(POLICIES_KEY) is not None  # cached again after the read
 
 
-def test_an_unreachable_cache_reads_the_database(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    def down(*args: Any, **kwargs: Any) -> Any:
-        raise ConnectionError("cache down")
-
-    monkeypatch.setattr(policies.cache, "get", down)
-    monkeypatch.setattr(policies.cache, "set", down)
-    monkeypatch.setattr(policies.cache, "delete", down)
+@pytest.mark.usefixtures("cache_down")
+def test_an_unreachable_cache_reads_the_database() -> None:
     found = policy_for(3)
     assert found is not None and found[0].priority == 3
-    SlaPolicy.objects.filter(priority=3).first().save()  # forgetting fails quietly
+    policy = SlaPolicy.objects.get(priority=3)
+    policy.respond_minutes = 9
+    policy.save()  # forgetting the cache fails quietly
+    assert policy_for(3)[0].respond_minutes == 9

@@ -52,3 +52,14 @@ def test_a_minor_incident_leaves_the_cache_alone(
             urgency="low",
         )
     assert not any("status_page" in repr(callback) for callback in callbacks)
+
+
+@pytest.mark.usefixtures("cache_down")
+def test_the_page_is_computed_when_the_cache_is_down(
+    client: Client, desk: SimpleNamespace
+) -> None:
+    major(desk)
+    for path in ("/status", "/status.json", "/status/feed.atom"):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert b"Mail is down" in response.content

@@ -10,7 +10,6 @@ import pytest
 from django.utils import timezone
 
 from incidents import services
-from incidents.status import selectors
 from incidents.status.selectors import (
     HISTORY_DAYS,
     status_cache_clear,
@@ -218,18 +217,3 @@ def test_no_cache_with_zero_seconds(desk: SimpleNamespace, settings: Any) -> Non
     assert status_page()["current"] == []
     major(desk)
     assert len(status_page()["current"]) == 1
-
-
-def test_an_unreachable_cache_costs_a_recomputation_not_an_error(
-    desk: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    class DownCache:
-        def get(self, *args: Any, **kwargs: Any) -> None:
-            raise ConnectionError("cache down")
-
-        set = get
-
-    major(desk)
-    with monkeypatch.context() as patch:
-        patch.setattr(selectors, "cache", DownCache())
-        assert len(status_page()["current"]) == 1
