@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 
 from incidents.models import (
     Category,
@@ -20,6 +21,17 @@ from incidents.models import (
     Urgency,
 )
 from incidents.queue import ConsoleChoices
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's refusal on the form: each field error on its field when the
+    form has one, the rest (and a refusal without fields) above the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, messages in error.message_dict.items():
+        for message in messages:
+            form.add_error(field if field in form.fields else None, message)
 
 
 def _blank(choices: list[tuple[Any, str]], label: str = "Any") -> list[tuple[Any, str]]:

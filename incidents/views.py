@@ -258,10 +258,7 @@ def incident_action(request: HttpRequest, number: str, action: str) -> HttpRespo
             data["into"] = _into(request, data["into"])
         incident_act(action, incident=incident, by=request.user, version=seen, **data)
     except ValidationError as exc:
-        for field, errors in exc.message_dict.items():
-            target = field if field in form.fields else None
-            for error in errors:
-                form.add_error(target, error)
+        forms.add_service_errors(form, exc)
         return _detail(request, _fresh(incident), {action: form}, status=400)
     except IncidentConflict as exc:
         form.add_error(None, exc.message)
@@ -312,9 +309,7 @@ def incident_new(request: HttpRequest) -> HttpResponse:
                 urgency=data["urgency"],
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
+            forms.add_service_errors(form, exc)
         else:
             saved = draft_key(request, "new", "incident")
             messages.success(request, f"Logged {incident.number}.", extra_tags=saved)

@@ -48,13 +48,10 @@ class FilesField(forms.FileField):
 class FilesForm(forms.Form):
     """A form with an ``attachments`` field; the view passes ``request.FILES``."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["attachments"] = FilesField(
-            label="Attach files",
-            help_text="Screenshots, a PDF or a log file; each at most the size "
-            "limit shown.",
-        )
+    attachments = FilesField(
+        label="Attach files",
+        help_text="Screenshots, a PDF or a log file; each at most the size limit shown.",
+    )
 
 
 class ReportForm(FilesForm):

@@ -42,21 +42,17 @@ def plain_state(incident: Incident) -> str:
 
 
 def ticket_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Incident]:
-    """The person's own incidents, newest first, with their services."""
+    """The person's own incidents, newest first."""
     if not user.is_authenticated:
         return Incident.objects.none()
-    return (
-        incidents_visible_to(user)
-        .filter(requester=user)
-        .prefetch_related("services")
-        .order_by("-id")
-    )
+    return incidents_visible_to(user).filter(requester=user).order_by("-id")
 
 
 def ticket_get(*, user: AbstractBaseUser | AnonymousUser, number: str) -> Incident:
-    """One of the person's own incidents by number; ``Incident.DoesNotExist`` for
-    any other (someone else's ticket does not exist, as far as they can tell)."""
-    return ticket_list(user=user).by_number(number)
+    """One of the person's own incidents by number, with its services;
+    ``Incident.DoesNotExist`` for any other (someone else's ticket does not exist,
+    as far as they can tell)."""
+    return ticket_list(user=user).prefetch_related("services").by_number(number)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from incidents import services
 from incidents.access import area_required, draft_key
 from incidents.exceptions import IncidentConflict
+from incidents.forms import add_service_errors
 from incidents.models import Attachment, Incident, Service
 from incidents.portal import forms, selectors
 from incidents.services.portal import incident_reply, incident_report
@@ -59,15 +60,6 @@ def _too_large_response(request: HttpRequest) -> HttpResponse:
         {"max_files": settings.ATTACHMENT_MAX_FILES},
         status=413,
     )
-
-
-def _add_errors(form: django_forms.Form, error: ValidationError) -> None:
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, errors in error.message_dict.items():
-        for message in errors:
-            form.add_error(field if field in form.fields else None, message)
 
 
 # ---------------------------------------------------------------- my tickets
@@ -136,7 +128,7 @@ def report(request: HttpRequest) -> HttpResponse:
                 files=data["attachments"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             _count_report(request)
             messages.success(
@@ -230,7 +222,7 @@ def ticket_reply(request: HttpRequest, number: str) -> HttpResponse:
                 files=form.cleaned_data["attachments"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         except IncidentConflict as conflict:
             form.add_error(None, conflict.message)
             return _ticket_page(request, incident, {"reply": form}, status=409)
@@ -269,7 +261,7 @@ def ticket_reopen(request: HttpRequest, number: str) -> HttpResponse:
                 incident=incident, by=request.user, reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         except IncidentConflict as conflict:
             form.add_error(None, conflict.message)
             return _ticket_page(request, incident, {"reopen": form}, status=409)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from incidents.models import Incident, IncidentNote, Service
-from incidents.services._base import User, incident_service, lock, now_or
+from incidents.services._base import User, incident_service, now_or
 from incidents.services.attachments import CheckedUpload, attachments_store
 from incidents.services.communication import incident_add_note
 from incidents.services.intake import incident_log
@@ -58,9 +58,9 @@ def incident_reply(
 ) -> IncidentNote:
     """A reply (the requester's, or an agent's to the requester) with files."""
     at = now_or(now)
+    # The note's service locked the row; the lock holds until this transaction ends.
     note = incident_add_note(
         incident=incident, by=by, kind=IncidentNote.Kind.REPLY, body=body, now=at
     )
-    lock(incident)
     attachments_store(incident, files, by=by, at=at, note=note)
     return note
