@@ -117,36 +117,24 @@ class PagerDutyTokenAuthentication(IntegrationTokenAuthentication):
 
 
 class _BearerScheme(OpenApiAuthenticationExtension):
+    """How the OpenAPI schema names a bearer-token authentication; each subclass
+    describes one of ours."""
+
     target_class = "incidents.api.authentication.ApiTokenAuthentication"
     name = "apiToken"
+    description = "A personal API token"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "A personal API token",
-        }
+        return {"type": "http", "scheme": "bearer", "description": self.description}
 
 
-class _IntegrationScheme(OpenApiAuthenticationExtension):
+class _IntegrationScheme(_BearerScheme):
     target_class = "incidents.api.authentication.IntegrationTokenAuthentication"
     name = "integrationToken"
-
-    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "An integration token",
-        }
+    description = "An integration token"
 
 
-class _PagerDutyScheme(OpenApiAuthenticationExtension):
+class _PagerDutyScheme(_BearerScheme):
     target_class = "incidents.api.authentication.PagerDutyTokenAuthentication"
     name = "integrationTokenOrRoutingKey"
-
-    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "An integration token, here or as the body's routing_key",
-        }
+    description = "An integration token, here or as the body's routing_key"
