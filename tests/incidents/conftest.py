@@ -115,3 +115,21 @@ def log_p1(org: SimpleNamespace, *, at: datetime = T0) -> Incident:
         requester=org.requester,
         now=at,
     )
+
+
+def p1_in_work(org: SimpleNamespace) -> Incident:
+    """A P1 logged at T0, triaged a minute later and taken by the agent at +2 min:
+    both SLA clocks running, the response one met."""
+    incident = log_p1(org)
+    services.incident_triage(
+        incident=incident,
+        by=org.agent,
+        category=org.category,
+        impact="high",
+        urgency="high",
+        now=T0 + timedelta(minutes=1),
+    )
+    services.incident_start_work(
+        incident=incident, by=org.agent, now=T0 + timedelta(minutes=2)
+    )
+    return incident

@@ -10,7 +10,7 @@ import pytest
 from incidents import services
 from incidents.models import Incident, SlaPolicy, SlaSpan
 from incidents.sla.sync import sla_clocks
-from tests.incidents.conftest import T0, incident_in, log_p1
+from tests.incidents.conftest import T0, incident_in, log_p1, p1_in_work
 
 pytestmark = pytest.mark.django_db
 
@@ -60,16 +60,7 @@ def test_late_acknowledgement_is_recorded_as_a_miss(org: SimpleNamespace) -> Non
 def test_waiting_for_requester_pauses_resolution_and_keeps_used_time(
     org: SimpleNamespace,
 ) -> None:
-    incident = log_p1(org)
-    services.incident_triage(
-        incident=incident,
-        by=org.agent,
-        category=org.category,
-        impact="high",
-        urgency="high",
-        now=T0 + MIN,
-    )
-    services.incident_start_work(incident=incident, by=org.agent, now=T0 + 2 * MIN)
+    incident = p1_in_work(org)
     services.incident_wait_for_requester(
         incident=incident, by=org.agent, question="Which shop?", now=T0 + 60 * MIN
     )

@@ -12,7 +12,7 @@ import time_machine
 from incidents import services
 from incidents.models import Incident, IncidentEvent, Notification
 from incidents.tasks import sla_sweep_task
-from tests.incidents.conftest import T0, incident_in, log_p1
+from tests.incidents.conftest import T0, incident_in, log_p1, p1_in_work
 
 pytestmark = pytest.mark.django_db
 
@@ -98,16 +98,7 @@ def test_no_response_warning_once_acknowledged(org: SimpleNamespace) -> None:
 
 
 def test_resolution_warning_at_75_percent_then_breach(org: SimpleNamespace) -> None:
-    incident = log_p1(org)
-    services.incident_triage(
-        incident=incident,
-        by=org.agent,
-        category=org.category,
-        impact="high",
-        urgency="high",
-        now=T0 + MIN,
-    )
-    services.incident_start_work(incident=incident, by=org.agent, now=T0 + 2 * MIN)
+    incident = p1_in_work(org)
     assert sweep_at(T0 + 179 * MIN)["resolution_warned"] == 0
     assert sweep_at(T0 + 180 * MIN)["resolution_warned"] == 1
     assert sweep_at(T0 + 181 * MIN)["resolution_warned"] == 0
@@ -119,16 +110,7 @@ def test_resolution_warning_at_75_percent_then_breach(org: SimpleNamespace) -> N
 
 
 def test_paused_incident_does_not_breach(org: SimpleNamespace) -> None:
-    incident = log_p1(org)
-    services.incident_triage(
-        incident=incident,
-        by=org.agent,
-        category=org.category,
-        impact="high",
-        urgency="high",
-        now=T0 + MIN,
-    )
-    services.incident_start_work(incident=incident, by=org.agent, now=T0 + 2 * MIN)
+    incident = p1_in_work(org)
     services.incident_wait_for_requester(
         incident=incident, by=org.agent, question="?", now=T0 + 10 * MIN
     )
