@@ -26,7 +26,6 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from incidents.models import Incident, Notification, WebhookEndpoint
-from incidents.services._base import now_or
 
 logger = logging.getLogger(__name__)
 
@@ -103,36 +102,35 @@ def notify(
     subject = SUBJECTS[event].format(**{"due": due or "", "clock": "", **details})
     body = "\n".join(f"{key}: {value}" for key, value in details.items())
     payload = {"event": event, "at": at.isoformat(), "incident": details}
-    rows = [
-        Notification(
-            channel=Notification.Channel.EMAIL,
-            recipient=address,
-            incident=incident,
-            event=event,
-            subject=subject,
-            body=body,
-            payload=payload,
-            next_attempt_at=at,
-            created_at=at,
-        )
+    message = {
+        "incident": incident,
+        "event": event,
+        "subject": subject,
+        "body": body,
+        "payload": payload,
+        "next_attempt_at": at,
+        "created_at": at,
+    }
+    emails = [
+        Notification(channel=Notification.Channel.EMAIL, recipient=address, **message)
         for address in recipients(incident, event)
     ]
-    rows += [
+    hooks = [
         Notification(
             channel=Notification.Channel.WEBHOOK,
             recipient=hook.url,
             webhook=hook,
-            incident=incident,
-            event=event,
-            subject=subject,
-            body=body,
-            payload=payload,
-            next_attempt_at=at,
-            created_at=at,
+            **message,
         )
         for hook in WebhookEndpoint.objects.filter(is_active=True)
         if hook.wants(event)
     ]
+    return outbox_write(emails + hooks)
+
+
+def outbox_write(rows: list[Notification]) -> list[Notification]:
+    """Write notifications in the caller's transaction and ask a worker to deliver
+    them once it commits."""
     created = Notification.objects.bulk_create(rows)
     ids = [row.pk for row in created]
     transaction.on_commit(lambda: _dispatch(ids))
@@ -172,7 +170,7 @@ def _send(notification: Notification) -> None:
 def notification_deliver(*, pk: int, now: datetime | None = None) -> bool:
     """Deliver one notification if it is due and nobody else is delivering it.
     Returns whether it was sent now. Safe to call twice."""
-    now = now_or(now)
+    now = now or timezone.now()
     claimed = Notification.objects.filter(
         pk=pk, status=Notification.Status.PENDING, next_attempt_at__lte=now
     ).update(
@@ -205,7 +203,7 @@ def notification_deliver(*, pk: int, now: datetime | None = None) -> bool:
 def notification_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
     """Deliver what is due (the outbox's safety net), after putting back rows whose
     worker died while sending. Returns how many were sent."""
-    now = now_or(now)
+    now = now or timezone.now()
     Notification.objects.filter(
         status=Notification.Status.SENDING, claimed_at__lt=now - STALE_CLAIM
     ).update(status=Notification.Status.PENDING)

@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from incidents.models import Incident, IncidentNote, Notification
+from incidents.services.notifications import outbox_write
 
 SUBJECTS = {
     "requester_logged": "{number} received: {title}",
@@ -69,19 +69,26 @@ def requester_notify(
         "reopen_url": f"{url}#reopen",
     }
     subject = SUBJECTS[event].format(number=incident.number, title=incident.title)
-    notification = Notification.objects.create(
-        channel=Notification.Channel.EMAIL,
-        recipient=requester.email,
-        incident=incident,
-        event=event,
-        # A title may hold a line break pasted by someone: headers must not.
-        subject=" ".join(subject.split())[:255],
-        body=render_to_string(f"incidents/email/{event}.txt", context),
-        payload={"event": event, "at": at.isoformat(), "number": incident.number},
-        next_attempt_at=at,
-        created_at=at,
+    [notification] = outbox_write(
+        [
+            Notification(
+                channel=Notification.Channel.EMAIL,
+                recipient=requester.email,
+                incident=incident,
+                event=event,
+                # A title may hold a line break pasted by someone: headers must not.
+                subject=" ".join(subject.split())[:255],
+                body=render_to_string(f"incidents/email/{event}.txt", context),
+                payload={
+                    "event": event,
+                    "at": at.isoformat(),
+                    "number": incident.number,
+                },
+                next_attempt_at=at,
+                created_at=at,
+            )
+        ]
     )
-    transaction.on_commit(lambda: _dispatch([notification.pk]))
     return notification
 
 
@@ -96,9 +103,3 @@ def duplicates_notify(incident: Incident, *, at: datetime) -> list[Notification]
         if notice is not None:
             sent.append(notice)
     return sent
-
-
-def _dispatch(ids: list[int]) -> None:
-    from incidents.services.notifications import _dispatch as dispatch
-
-    dispatch(ids)
