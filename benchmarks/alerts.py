@@ -17,35 +17,33 @@ so its name must contain "bench".
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
-import math
 import os
 import secrets
-import socket
-import subprocess
 import sys
-import tempfile
-import threading
-import time
-from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-BIN = BASE_DIR / ".venv" / "bin"
-HOST = "127.0.0.1"
+from common import (
+    BASE_DIR,
+    CONNECTIONS,
+    HOST,
+    WORKERS,
+    BenchError,
+    ClosedLoop,
+    Tally,
+    logged_gunicorn,
+    manage,
+    percentile_ms,
+    production_environment,
+    recreate_database,
+)
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/itsm_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/2"
 
-WORKERS = 2
-CONNECTIONS = 4
 REPEAT_KEYS = 50
-STARTUP_SECONDS = 30.0
-STOP_SECONDS = 10.0
 HTTP_TIMEOUT_SECONDS = 10.0
 TARGET = (
     "target: >= 700 alerts/s, p95 < 8 ms "
@@ -53,10 +51,6 @@ TARGET = (
 )
 
 Payload = dict[str, Any]
-
-
-class BenchError(Exception):
-    """The benchmark cannot go on (database, migration or server trouble)."""
 
 
 # ---------------------------------------------------------------- payloads
@@ -163,75 +157,7 @@ def encoded_bodies(endpoint: Endpoint, token: str, keys: list[str]) -> list[byte
 def bench_environment() -> dict[str, str]:
     """This process's environment with the benchmark's settings: production mode
     over plain HTTP, on PostgreSQL and Redis."""
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
-        REDIS_URL=os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL,
-        DJANGO_SETTINGS_MODULE="itsm.settings",
-        DEBUG="0",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        SECURE_SSL_REDIRECT="0",
-        SECURE_COOKIES="0",
-        SECURE_HSTS_SECONDS="0",
-        LOG_LEVEL="WARNING",
-    )
-    return env
-
-
-def recreate_database(database_url: str) -> str:
-    """Drop the benchmark database if it exists and create it empty; returns its
-    name. Refuses a database whose name does not say it is for benchmarks."""
-    import dj_database_url
-    import psycopg2
-    from psycopg2 import sql
-
-    params = dj_database_url.parse(database_url)
-    name = params["NAME"]
-    if "bench" not in name:
-        raise BenchError(
-            f"refusing to drop database {name!r}: DATABASE_URL must name a "
-            "database used only for benchmarks (its name containing 'bench')"
-        )
-    connection = psycopg2.connect(
-        dbname="postgres",
-        user=params["USER"] or None,
-        password=params["PASSWORD"] or None,
-        host=params["HOST"] or None,
-        port=params["PORT"] or None,
-        connect_timeout=5,
-    )
-    try:
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            database = sql.Identifier(name)
-            cursor.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(database)
-            )
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(database))
-    finally:
-        connection.close()
-    return name
-
-
-def manage(env: dict[str, str], *args: str, timeout: float = 300.0) -> str:
-    """Run a management command; returns its standard output."""
-    command = [str(BIN / "python"), "manage.py", *args]
-    result = subprocess.run(
-        command,
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise BenchError(
-            f"manage.py {' '.join(args)} failed ({result.returncode}):\n"
-            f"{result.stdout}{result.stderr}"
-        )
-    return result.stdout
+    return production_environment(DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL)
 
 
 def create_integrations(env: dict[str, str]) -> dict[str, str]:
@@ -297,181 +223,7 @@ def count_sql(tokens: dict[str, str], run_id: str) -> dict[tuple[str, str], SqlC
     return counts
 
 
-# ---------------------------------------------------------------- server
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on just now."""
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
-def healthz_status(port: int) -> int | None:
-    """The status of ``GET /healthz``, or None if nothing answers."""
-    connection = http.client.HTTPConnection(HOST, port, timeout=2)
-    try:
-        connection.request("GET", "/healthz")
-        response = connection.getresponse()
-        response.read()
-        return response.status
-    except (OSError, http.client.HTTPException):
-        return None
-    finally:
-        connection.close()
-
-
-def wait_until_healthy(server: subprocess.Popen[bytes], port: int) -> None:
-    """Wait (at most ``STARTUP_SECONDS``) until the server answers ``/healthz``."""
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise BenchError(f"gunicorn exited with status {server.returncode}")
-        if healthz_status(port) == 200:
-            return
-        time.sleep(0.2)
-    raise BenchError(f"gunicorn did not answer /healthz within {STARTUP_SECONDS} s")
-
-
-def stop(server: subprocess.Popen[bytes]) -> None:
-    """Stop the server: politely, then by force after ``STOP_SECONDS``."""
-    if server.poll() is not None:
-        return
-    server.terminate()
-    try:
-        server.wait(timeout=STOP_SECONDS)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait(timeout=STOP_SECONDS)
-
-
-@contextmanager
-def gunicorn(env: dict[str, str], log: IO[bytes]) -> Iterator[int]:
-    """Serve the project with gunicorn until the block ends; yields its port."""
-    port = free_port()
-    command = [
-        str(BIN / "gunicorn"),
-        "itsm.wsgi:application",
-        "--workers",
-        str(WORKERS),
-        "--bind",
-        f"{HOST}:{port}",
-        "--log-level",
-        "warning",
-    ]
-    server = subprocess.Popen(
-        command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    try:
-        wait_until_healthy(server, port)
-        yield port
-    finally:
-        stop(server)
-
-
 # ---------------------------------------------------------------- load
-@dataclass
-class Tally:
-    """What one connection (or a whole phase) saw: latencies in seconds, answers
-    by status (or by exception name), and the first body of each unexpected one."""
-
-    latencies: list[float] = field(default_factory=list)
-    statuses: Counter[str] = field(default_factory=Counter)
-    samples: dict[str, str] = field(default_factory=dict)
-
-    def add(self, status: str, latency: float | None, body: bytes = b"") -> None:
-        self.statuses[status] += 1
-        if latency is not None:
-            self.latencies.append(latency)
-        if status != "202" and status not in self.samples:
-            self.samples[status] = body.decode(errors="replace")[:500]
-
-    def merge(self, other: Tally) -> None:
-        self.latencies += other.latencies
-        self.statuses.update(other.statuses)
-        for status, body in other.samples.items():
-            self.samples.setdefault(status, body)
-
-
-class ClosedLoop:
-    """``CONNECTIONS`` threads, each sending its next request as soon as the last
-    one is answered, until ``count`` requests are sent or ``seconds`` have passed.
-    Bodies are taken in turn from ``bodies``, cycling if there are fewer."""
-
-    def __init__(
-        self,
-        port: int,
-        path: str,
-        headers: dict[str, str],
-        bodies: list[bytes],
-        count: int,
-        seconds: float,
-    ) -> None:
-        self.port = port
-        self.path = path
-        self.headers = headers
-        self.bodies = bodies
-        self.count = count
-        self.seconds = seconds
-        self.deadline = 0.0
-        self.sent = 0
-        self.lock = threading.Lock()
-
-    def next_body(self) -> bytes | None:
-        """The next request's body, or None once the count or time is used up."""
-        with self.lock:
-            if self.sent >= self.count or time.perf_counter() >= self.deadline:
-                return None
-            body = self.bodies[self.sent % len(self.bodies)]
-            self.sent += 1
-            return body
-
-    def send(self, connection: http.client.HTTPConnection, body: bytes) -> Tally:
-        """Send one request and return what came of it."""
-        tally = Tally()
-        started = time.perf_counter()
-        try:
-            connection.request("POST", self.path, body=body, headers=self.headers)
-            response = connection.getresponse()
-            answer = response.read()
-        except (OSError, http.client.HTTPException) as exc:
-            connection.close()
-            tally.add(type(exc).__name__, None)
-            return tally
-        tally.add(str(response.status), time.perf_counter() - started, answer)
-        if response.will_close:
-            connection.close()  # sync workers close after each answer; reopen next
-        return tally
-
-    def connection_loop(self, tally: Tally) -> None:
-        """One connection's loop; http.client reconnects when the server closed."""
-        connection = http.client.HTTPConnection(
-            HOST, self.port, timeout=HTTP_TIMEOUT_SECONDS
-        )
-        try:
-            while (body := self.next_body()) is not None:
-                tally.merge(self.send(connection, body))
-        finally:
-            connection.close()
-
-    def run(self) -> tuple[Tally, float]:
-        """Run the loop; returns the merged tally and the wall time in seconds."""
-        tallies = [Tally() for _ in range(CONNECTIONS)]
-        threads = [
-            threading.Thread(target=self.connection_loop, args=(tally,), daemon=True)
-            for tally in tallies
-        ]
-        started = time.perf_counter()
-        self.deadline = started + self.seconds
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=self.seconds + 2 * HTTP_TIMEOUT_SECONDS)
-        elapsed = time.perf_counter() - started
-        total = Tally()
-        for tally in tallies:
-            total.merge(tally)
-        return total, elapsed
-
-
 @dataclass(frozen=True)
 class PhaseResult:
     """The figures of one endpoint's phase."""
@@ -495,11 +247,29 @@ class PhaseResult:
 
     def percentile_ms(self, percent: float) -> float:
         """Nearest-rank percentile of the answered requests' latency, in ms."""
-        ordered = sorted(self.tally.latencies)
-        if not ordered:
-            return math.nan
-        rank = max(1, math.ceil(percent / 100 * len(ordered)))
-        return ordered[rank - 1] * 1000
+        return percentile_ms(self.tally.latencies, percent)
+
+
+def phase_loop(
+    port: int,
+    endpoint: Endpoint,
+    headers: dict[str, str],
+    bodies: list[bytes],
+    count: int,
+    seconds: float,
+) -> ClosedLoop:
+    """A closed loop POSTing these bodies in turn to the endpoint."""
+    return ClosedLoop(
+        port,
+        "POST",
+        [endpoint.path],
+        headers,
+        count,
+        seconds,
+        bodies=list(bodies),
+        expected="202",
+        timeout=HTTP_TIMEOUT_SECONDS,
+    )
 
 
 def run_endpoint(
@@ -512,17 +282,15 @@ def run_endpoint(
     new_bodies = encoded_bodies(endpoint, token, new_keys)
     repeat_bodies = encoded_bodies(endpoint, token, repeat_keys)
 
-    warm_up, _ = ClosedLoop(
-        port, endpoint.path, headers, repeat_bodies, REPEAT_KEYS, args.seconds
+    warm_up, _ = phase_loop(
+        port, endpoint, headers, repeat_bodies, REPEAT_KEYS, args.seconds
     ).run()
     if warm_up.statuses["202"] != REPEAT_KEYS:
         report_failures(f"{endpoint.kind} warm-up", warm_up)
 
     results = []
     for phase, bodies in (("new", new_bodies), ("repeat", repeat_bodies)):
-        loop = ClosedLoop(
-            port, endpoint.path, headers, bodies, args.requests, args.seconds
-        )
+        loop = phase_loop(port, endpoint, headers, bodies, args.requests, args.seconds)
         tally, elapsed = loop.run()
         result = PhaseResult(endpoint.kind, phase, tally, elapsed)
         print_phase(result)
@@ -535,7 +303,7 @@ def report_failures(label: str, tally: Tally) -> None:
     """Print every answer other than 202, with the first body of each."""
     failures = {s: n for s, n in tally.statuses.items() if s != "202"}
     print(f"  {label}: answers other than 202: {failures}")
-    for status, body in tally.samples.items():
+    for status, (_, body) in tally.samples.items():
         print(f"    {status}: {body}")
 
 
@@ -628,30 +396,18 @@ def load_phases(
     env: dict[str, str], tokens: dict[str, str], run_id: str, args: argparse.Namespace
 ) -> list[PhaseResult]:
     """Serve with gunicorn and run every endpoint's phases against it."""
-    with tempfile.NamedTemporaryFile(
-        prefix="bench-gunicorn-", suffix=".log", delete=False
-    ) as log:
-        try:
-            with gunicorn(env, log) as port:
-                print(f"gunicorn on {HOST}:{port}", flush=True)
-                results = [
-                    result
-                    for endpoint in ENDPOINTS
-                    for result in run_endpoint(
-                        port, endpoint, tokens[endpoint.kind], run_id, args
-                    )
-                ]
-        except BenchError:
-            log.flush()
-            tail = Path(log.name).read_text(errors="replace").splitlines()[-40:]
-            print(
-                "\n".join(tail), f"(server log: {log.name})", sep="\n", file=sys.stderr
+    with logged_gunicorn(env, "bench-gunicorn-") as (port, log):
+        results = [
+            result
+            for endpoint in ENDPOINTS
+            for result in run_endpoint(
+                port, endpoint, tokens[endpoint.kind], run_id, args
             )
-            raise
+        ]
     if all(r.accepted == r.requests for r in results):
-        Path(log.name).unlink()
+        log.unlink()
     else:
-        print(f"server log kept: {log.name}")
+        print(f"server log kept: {log}")
     return results
 
 

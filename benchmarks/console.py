@@ -27,11 +27,9 @@ import secrets
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import traceback
 import urllib.parse
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,16 +37,27 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 
-from alerts import BenchError, gunicorn, manage, recreate_database
+from common import (
+    BASE_DIR,
+    CONNECTIONS,
+    HOST,
+    WORKERS,
+    BenchError,
+    ClosedLoop,
+    Tally,
+    logged_gunicorn,
+    manage,
+    percentile_ms,
+    postgres_version,
+    production_environment,
+    recreate_database,
+    setup_django,
+)
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/itsm_bench_console"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/4"
 SETTINGS_MODULE = "bench_console_settings"
 
-WORKERS = 2
-CONNECTIONS = 4
 WARM_UP_REQUESTS = 8
 HTTP_TIMEOUT_SECONDS = 35.0
 TARGET_P95_MS = 30.0
@@ -267,47 +276,24 @@ def write_settings(folder: Path) -> None:
 
 def bench_environment(settings_folder: Path) -> dict[str, str]:
     """This process's environment with the benchmark's settings: production mode
-    over plain HTTP, on PostgreSQL and Redis."""
-    env = dict(os.environ)
-    path = [str(settings_folder), str(BASE_DIR), env.get("PYTHONPATH", "")]
-    env.update(
-        DATABASE_URL=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
-        REDIS_URL=os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL,
-        DJANGO_SETTINGS_MODULE=SETTINGS_MODULE,
-        PYTHONPATH=os.pathsep.join(p for p in path if p),
-        DEBUG="0",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        SECURE_SSL_REDIRECT="0",
-        SECURE_COOKIES="0",
-        SECURE_HSTS_SECONDS="0",
-        LOG_LEVEL="WARNING",
+    over plain HTTP, on PostgreSQL and Redis, with the settings module from
+    ``settings_folder``."""
+    return production_environment(
+        DEFAULT_DATABASE_URL,
+        DEFAULT_REDIS_URL,
+        settings_module=SETTINGS_MODULE,
+        python_path=[str(settings_folder), str(BASE_DIR)],
     )
-    return env
 
 
 def prepare(env: dict[str, str], password: str) -> str:
     """Recreate the database, migrate, load the demo organisation and users, and
     collect the static files; returns the database's name."""
-    import psycopg2
-
-    try:
-        database = recreate_database(env["DATABASE_URL"])
-    except psycopg2.OperationalError as exc:
-        raise BenchError(f"cannot connect to PostgreSQL: {exc}") from exc
+    database = recreate_database(env["DATABASE_URL"])
     manage(env, "migrate", "--noinput")
     manage(env, "seed_demo", "--password", password)
     manage(env, "collectstatic", "--noinput")
     return database
-
-
-def setup_django(env: dict[str, str], settings_folder: Path) -> None:
-    """Configure Django in this process with the server's environment."""
-    os.environ.update(env)
-    sys.path[:0] = [str(settings_folder), str(BASE_DIR)]
-    import django
-
-    django.setup()
 
 
 def timed_sql(sql: str, params: dict[str, Any] | None = None) -> float:
@@ -518,111 +504,6 @@ def login(port: int, password: str) -> str:
 
 # ---------------------------------------------------------------- load
 @dataclass
-class Tally:
-    """What one connection (or a whole case) saw: latencies in seconds of the
-    answered requests, answers by status (or by exception name), and the first
-    path and body of each status other than 200."""
-
-    latencies: list[float] = field(default_factory=list)
-    statuses: Counter[str] = field(default_factory=Counter)
-    samples: dict[str, tuple[str, str]] = field(default_factory=dict)
-
-    def add(self, status: str, latency: float | None, path: str, body: bytes) -> None:
-        """Count one answer."""
-        self.statuses[status] += 1
-        if latency is not None:
-            self.latencies.append(latency)
-        if status != "200" and status not in self.samples:
-            self.samples[status] = (path, body.decode(errors="replace")[:500])
-
-    def merge(self, other: Tally) -> None:
-        """Add another tally's counts to this one."""
-        self.latencies += other.latencies
-        self.statuses.update(other.statuses)
-        for status, sample in other.samples.items():
-            self.samples.setdefault(status, sample)
-
-
-class ClosedLoop:
-    """``CONNECTIONS`` threads, each sending its next GET as soon as the last one
-    is answered, until ``count`` requests are sent or ``seconds`` have passed.
-    Paths are taken in turn from ``paths``."""
-
-    def __init__(
-        self,
-        port: int,
-        paths: list[str],
-        headers: dict[str, str],
-        count: int,
-        seconds: float,
-    ) -> None:
-        self.port = port
-        self.paths = paths
-        self.headers = headers
-        self.count = count
-        self.seconds = seconds
-        self.deadline = 0.0
-        self.sent = 0
-        self.lock = threading.Lock()
-
-    def next_path(self) -> str | None:
-        """The next request's path, or None once the count or time is used up."""
-        with self.lock:
-            if self.sent >= self.count or time.perf_counter() >= self.deadline:
-                return None
-            path = self.paths[self.sent % len(self.paths)]
-            self.sent += 1
-            return path
-
-    def send(
-        self, connection: http.client.HTTPConnection, path: str, tally: Tally
-    ) -> None:
-        """Send one GET and count what came of it."""
-        started = time.perf_counter()
-        try:
-            connection.request("GET", path, headers=self.headers)
-            response = connection.getresponse()
-            answer = response.read()
-        except (OSError, http.client.HTTPException) as exc:
-            connection.close()
-            tally.add(type(exc).__name__, None, path, b"")
-            return
-        tally.add(str(response.status), time.perf_counter() - started, path, answer)
-        if response.will_close:
-            connection.close()  # sync workers close after each answer; reopen next
-
-    def connection_loop(self, tally: Tally) -> None:
-        """One connection's loop; http.client reconnects when the server closed."""
-        connection = http.client.HTTPConnection(
-            HOST, self.port, timeout=HTTP_TIMEOUT_SECONDS
-        )
-        try:
-            while (path := self.next_path()) is not None:
-                self.send(connection, path, tally)
-        finally:
-            connection.close()
-
-    def run(self) -> tuple[Tally, float]:
-        """Run the loop; returns the merged tally and the wall time in seconds."""
-        tallies = [Tally() for _ in range(CONNECTIONS)]
-        threads = [
-            threading.Thread(target=self.connection_loop, args=(tally,), daemon=True)
-            for tally in tallies
-        ]
-        started = time.perf_counter()
-        self.deadline = started + self.seconds
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=self.seconds + 2 * HTTP_TIMEOUT_SECONDS)
-        elapsed = time.perf_counter() - started
-        total = Tally()
-        for tally in tallies:
-            total.merge(tally)
-        return total, elapsed
-
-
-@dataclass
 class CaseResult:
     """The figures of one case, and (filled in later, in-process) the SQL
     statements of one request and its slowest SELECT."""
@@ -654,16 +535,27 @@ class CaseResult:
 
     def percentile_ms(self, percent: float) -> float:
         """Nearest-rank percentile of the answered requests' latency, in ms."""
-        ordered = sorted(self.tally.latencies)
-        if not ordered:
-            return math.nan
-        rank = max(1, math.ceil(percent / 100 * len(ordered)))
-        return ordered[rank - 1] * 1000
+        return percentile_ms(self.tally.latencies, percent)
 
     @property
     def misses(self) -> bool:
         """Whether the case misses the p95 target (or got no 200 at all)."""
         return not self.percentile_ms(95) < TARGET_P95_MS or self.ok < self.requests
+
+
+def case_loop(
+    port: int, case: Case, headers: dict[str, str], count: int, seconds: float
+) -> ClosedLoop:
+    """A closed loop GETting the case's paths in turn."""
+    return ClosedLoop(
+        port,
+        "GET",
+        case.paths,
+        headers,
+        count,
+        seconds,
+        timeout=HTTP_TIMEOUT_SECONDS,
+    )
 
 
 def run_case(
@@ -673,9 +565,8 @@ def run_case(
     headers = {"Cookie": cookie}
     if case.htmx:
         headers["HX-Request"] = "true"
-    ClosedLoop(port, case.paths, headers, WARM_UP_REQUESTS, args.seconds).run()
-    loop = ClosedLoop(port, case.paths, headers, args.requests, args.seconds)
-    tally, elapsed = loop.run()
+    case_loop(port, case, headers, WARM_UP_REQUESTS, args.seconds).run()
+    tally, elapsed = case_loop(port, case, headers, args.requests, args.seconds).run()
     result = CaseResult(case, tally, elapsed)
     print_case(result)
     return result
@@ -858,11 +749,7 @@ def print_table(results: list[CaseResult]) -> None:
 
 def describe_setup(env: dict[str, str], database: str, args: argparse.Namespace) -> str:
     """One line saying what is measured where (no credentials)."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        (version,) = cursor.fetchone()
+    version = postgres_version()
     redis_db = env["REDIS_URL"].rsplit("/", 1)[-1]
     return (
         f"PostgreSQL {version}, database {database}, Redis db {redis_db}; "
@@ -928,25 +815,13 @@ def load(
     """Serve with gunicorn, log in, and measure every case; returns the results
     and the server log's path if it was kept (any answer other than 200)."""
     cases = build_cases()
-    with tempfile.NamedTemporaryFile(
-        prefix="bench-console-gunicorn-", suffix=".log", delete=False
-    ) as log:
-        try:
-            with gunicorn(env, log) as port:
-                print(f"gunicorn on {HOST}:{port}", flush=True)
-                cookie = login(port, password)
-                results = [run_case(port, case, cookie, args) for case in cases]
-        except BenchError:
-            log.flush()
-            tail = Path(log.name).read_text(errors="replace").splitlines()[-40:]
-            print(
-                "\n".join(tail), f"(server log: {log.name})", sep="\n", file=sys.stderr
-            )
-            raise
+    with logged_gunicorn(env, "bench-console-gunicorn-") as (port, log):
+        cookie = login(port, password)
+        results = [run_case(port, case, cookie, args) for case in cases]
     if all(r.ok == r.requests for r in results):
-        Path(log.name).unlink()
+        log.unlink()
         return results, None
-    return results, log.name
+    return results, str(log)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,7 +21,6 @@ import argparse
 import logging
 import math
 import os
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -29,14 +28,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    pass
+from common import (
+    BenchError,
+    manage,
+    postgres_version,
+    recreate_database,
+    setup_django,
+)
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-BIN = BASE_DIR / ".venv" / "bin"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/itsm_bench_sla"
 DEFAULT_SIZES = "10000,1000000"
 DUE = 1000
@@ -138,10 +139,6 @@ FROM (
 """
 
 
-class BenchError(Exception):
-    """The benchmark cannot go on (database or migration trouble)."""
-
-
 # ---------------------------------------------------------------- environment
 def bench_environment() -> dict[str, str]:
     """This process's environment with the benchmark's settings: development mode
@@ -155,73 +152,6 @@ def bench_environment() -> dict[str, str]:
         LOG_LEVEL="WARNING",
     )
     return env
-
-
-def recreate_database(database_url: str) -> str:
-    """Drop the benchmark database if it exists and create it empty; returns its
-    name. Refuses a database whose name does not say it is for benchmarks."""
-    import dj_database_url
-    import psycopg2
-    from psycopg2 import sql
-
-    params = dj_database_url.parse(database_url)
-    name = params["NAME"]
-    if "bench" not in name:
-        raise BenchError(
-            f"refusing to drop database {name!r}: DATABASE_URL must name a "
-            "database used only for benchmarks (its name containing 'bench')"
-        )
-    try:
-        connection = psycopg2.connect(
-            dbname="postgres",
-            user=params["USER"] or None,
-            password=params["PASSWORD"] or None,
-            host=params["HOST"] or None,
-            port=params["PORT"] or None,
-            connect_timeout=5,
-        )
-    except psycopg2.OperationalError as exc:
-        raise BenchError(f"cannot connect to PostgreSQL: {exc}") from exc
-    try:
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            database = sql.Identifier(name)
-            cursor.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(database)
-            )
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(database))
-    finally:
-        connection.close()
-    return name
-
-
-def migrate(env: dict[str, str]) -> None:
-    """Run ``manage.py migrate`` in a child process."""
-    command = [str(BIN / "python"), "manage.py", "migrate", "--noinput"]
-    result = subprocess.run(
-        command,
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise BenchError(
-            f"manage.py migrate failed ({result.returncode}):\n"
-            f"{result.stdout}{result.stderr}"
-        )
-
-
-def setup_django(env: dict[str, str]) -> None:
-    """Configure Django in this process with the benchmark's environment."""
-    os.environ.pop("REDIS_URL", None)
-    os.environ.update(env)
-    sys.path.insert(0, str(BASE_DIR))
-    import django
-
-    django.setup()
 
 
 @contextmanager
@@ -535,11 +465,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def describe_setup(database: str, sizes: list[int]) -> str:
     """One line saying what is measured where (no credentials)."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        (version,) = cursor.fetchone()
+    version = postgres_version()
     listed = ", ".join(f"{size:,}" for size in sizes)
     return (
         f"PostgreSQL {version}, database {database}; sizes {listed}, {DUE:,} due "
@@ -554,10 +480,11 @@ def main(argv: list[str] | None = None) -> int:
     env = bench_environment()
     try:
         database = recreate_database(env["DATABASE_URL"])
-        migrate(env)
+        manage(env, "migrate", "--noinput")
     except BenchError as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 1
+    os.environ.pop("REDIS_URL", None)  # as in the child processes: no broker
     setup_django(env)
     print(describe_setup(database, args.sizes), flush=True)
     results: list[SizeResult] = [measure(size) for size in args.sizes]
