@@ -7,6 +7,7 @@ call followed by a redirect; a refused one comes back with the text as typed."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django import forms as django_forms
@@ -206,34 +207,51 @@ def _ticket_page(
     return render(request, "portal/ticket_detail.html", context, status=status)
 
 
+def _ticket_form_sent(
+    request: HttpRequest,
+    incident: Incident,
+    name: str,
+    form: django_forms.Form,
+    act: Callable[[dict[str, Any]], object],
+    done: str,
+) -> HttpResponse:
+    """Run ``act`` with a valid form's data. Saved: back to the ticket, saying
+    ``done`` and dropping the form's draft. Refused: the ticket with the form as
+    typed and why (400 for the input, 409 for the state)."""
+    if form.is_valid():
+        try:
+            act(form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except IncidentConflict as conflict:
+            form.add_error(None, conflict.message)
+            return _ticket_page(request, incident, {name: form}, status=409)
+        else:
+            saved = draft_key(request, incident.number, name)
+            messages.success(request, done, extra_tags=saved)
+            return redirect("incidents:ticket", number=incident.number)
+    return _ticket_page(request, incident, {name: form}, status=400)
+
+
 @require_POST
 @portal_required
 def ticket_reply(request: HttpRequest, number: str) -> HttpResponse:
     incident = _ticket(request, number)
     if _upload_too_large(request):
         return _too_large_response(request)
-    form = forms.ReplyForm(request.POST, request.FILES, auto_id="reply-%s")
-    if form.is_valid():
-        try:
-            incident_reply(
-                incident=incident,
-                by=request.user,
-                body=form.cleaned_data["body"],
-                files=form.cleaned_data["attachments"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        except IncidentConflict as conflict:
-            form.add_error(None, conflict.message)
-            return _ticket_page(request, incident, {"reply": form}, status=409)
-        else:
-            messages.success(
-                request,
-                "Your reply is sent.",
-                extra_tags=draft_key(request, incident.number, "reply"),
-            )
-            return redirect("incidents:ticket", number=incident.number)
-    return _ticket_page(request, incident, {"reply": form}, status=400)
+    return _ticket_form_sent(
+        request,
+        incident,
+        "reply",
+        forms.ReplyForm(request.POST, request.FILES, auto_id="reply-%s"),
+        lambda data: incident_reply(
+            incident=incident,
+            by=request.user,
+            body=data["body"],
+            files=data["attachments"],
+        ),
+        "Your reply is sent.",
+    )
 
 
 @require_POST
@@ -254,25 +272,16 @@ def ticket_confirm(request: HttpRequest, number: str) -> HttpResponse:
 def ticket_reopen(request: HttpRequest, number: str) -> HttpResponse:
     """Still broken: back to the team, with the reason as a reply."""
     incident = _ticket(request, number)
-    form = forms.ReopenForm(request.POST, auto_id="reopen-%s")
-    if form.is_valid():
-        try:
-            services.incident_reopen(
-                incident=incident, by=request.user, reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        except IncidentConflict as conflict:
-            form.add_error(None, conflict.message)
-            return _ticket_page(request, incident, {"reopen": form}, status=409)
-        else:
-            messages.success(
-                request,
-                "Reopened: the team will look at it again.",
-                extra_tags=draft_key(request, incident.number, "reopen"),
-            )
-            return redirect("incidents:ticket", number=incident.number)
-    return _ticket_page(request, incident, {"reopen": form}, status=400)
+    return _ticket_form_sent(
+        request,
+        incident,
+        "reopen",
+        forms.ReopenForm(request.POST, auto_id="reopen-%s"),
+        lambda data: services.incident_reopen(
+            incident=incident, by=request.user, reason=data["reason"]
+        ),
+        "Reopened: the team will look at it again.",
+    )
 
 
 # ---------------------------------------------------------------- attachments
