@@ -13,6 +13,7 @@ import time_machine
 from django.core.management import call_command
 from django.test import Client
 
+from incidents import services
 from incidents.models import ApiToken, Incident
 from incidents.services.tokens import api_token_create
 from tests.incidents.conftest import T0, incident_in
@@ -92,8 +93,12 @@ def test_requester_lists_and_opens_only_their_own(
     org: SimpleNamespace, api: Any
 ) -> None:
     mine = incident_in(S.NEW, org)
-    theirs = incident_in(S.NEW, org)
-    Incident.objects.filter(pk=theirs.pk).update(requester=org.other_requester)
+    theirs = services.incident_log(
+        by=org.agent,
+        title="Otto's printer",
+        source=Incident.Source.AGENT,
+        requester=org.other_requester,
+    )
     client = api("requester")
     numbers = [
         row["number"] for row in client.get("/api/v1/incidents/").json()["results"]

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from incidents import services
 from incidents.models import (
     Attachment,
     Incident,
@@ -195,8 +196,8 @@ def test_someone_already_reported_this(org: SimpleNamespace) -> None:
     internal = make_service(name="Build farm", is_public=False)
     make_incident(title="Email delivery delayed", services=[public])
     make_incident(title="Email queue stuck on the build farm", services=[internal])
-    closed = make_incident(title="Email was down", services=[public])
-    Incident.objects.filter(pk=closed.pk).update(status=Incident.Status.CANCELLED)
+    ended = make_incident(title="Email was down", services=[public])
+    services.incident_cancel(incident=ended, by=org.agent, reason="Logged twice.")
     client = _client(org.requester)
 
     found = client.get(
