@@ -19,7 +19,6 @@ from incidents.models import (
     Incident,
     IncidentEvent,
     Priority,
-    Service,
     Team,
 )
 from incidents.models.incident import PRIORITY_RANK
@@ -63,11 +62,6 @@ def team_list(*, member: AbstractBaseUser | None = None) -> QuerySet[Team]:
     if member is not None:
         teams = teams.filter(members=member)
     return teams
-
-
-def service_list(*, public_only: bool) -> QuerySet[Service]:
-    services = Service.objects.select_related("team")
-    return services.filter(is_public=True) if public_only else services
 
 
 @dataclass(frozen=True)
