@@ -1,5 +1,6 @@
-"""Who may open each area of the browser side, and what happens to a form sent
-with an expired session. Shared by the agent console and the requester portal."""
+"""Who may open each area of the browser side, what happens to a form sent with an
+expired session, and how a service's refusal shows on a form. Shared by the agent
+console and the requester portal."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import functools
 from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
+from django import forms
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -59,3 +62,14 @@ def draft_key(request: HttpRequest, scope: str, form: str) -> str:
     A success message carries the key of the form it saved, and the page that
     shows it tells the browser to drop that draft."""
     return f"itsm:draft:{request.user.pk}:{scope}:{form}"
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's refusal on the form: each field error on its field when the
+    form has one, the rest (and a refusal without fields) above the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, messages in error.message_dict.items():
+        for message in messages:
+            form.add_error(field if field in form.fields else None, message)

@@ -9,7 +9,8 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Incidents"
 
     def ready(self) -> None:
-        from incidents import queue, roles
+        from incidents import roles
+        from incidents.console import queue
         from incidents.sla import policies
 
         # Keep each role's group in step with the code after every migrate, so a

@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 
+from incidents.console.queue import ROW_FIELDS, QueueRow, queue_rows, rows_signature
 from incidents.models import (
     MAX_ID,
     AlertDelivery,
@@ -22,7 +23,6 @@ from incidents.models import (
     Team,
 )
 from incidents.models.incident import PRIORITY_RANK
-from incidents.queue import ROW_FIELDS, QueueRow, queue_rows, rows_signature
 
 # Roles that read every incident: agents, incident managers, managers.
 READ_ALL_PERMISSION = "incidents.view_incident"
@@ -142,7 +142,7 @@ def incident_queue(
     """One page of the agent queue: a view (mine, my teams, unassigned, all open,
     breaching soon, major), filters, search and sort, paged by keyset (no OFFSET,
     so the thousandth page costs what the first does). Rows are plain values
-    (``incidents.queue.QueueRow``): two queries, the page and its services."""
+    (``incidents.console.queue.QueueRow``): two queries, the page and its services."""
     queryset = incidents_visible_to(user)
     view = filters.get("view") or "open"
     if not filters.get("state"):  # a chosen state may be a closed one

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from incidents import views
+from incidents.console import views
 from incidents.portal import views as portal
 
 app_name = "incidents"

@@ -8,8 +8,8 @@ from django.apps import apps as global_apps
 from django.conf import settings
 from django.core.cache import cache
 
+from incidents.console.queue import CHOICES_KEY
 from incidents.models import PriorityMatrixCell, SlaPolicy
-from incidents.queue import CHOICES_KEY
 from incidents.roles import Role
 from incidents.sla.policies import POLICIES_KEY
 from tests.factories import make_user

@@ -22,9 +22,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents import services
-from incidents.access import area_required, draft_key
+from incidents.access import add_service_errors, area_required, draft_key
 from incidents.exceptions import IncidentConflict
-from incidents.forms import add_service_errors
 from incidents.models import Attachment, Incident, Service
 from incidents.portal import forms, selectors
 from incidents.services.portal import incident_reply, incident_report

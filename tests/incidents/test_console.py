@@ -13,8 +13,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from incidents import selectors, services
+from incidents.console.queue import countdown
 from incidents.models import Incident, IncidentEvent, IncidentNote
-from incidents.queue import countdown
 from incidents.services.attachments import attachments_check
 from tests.factories import make_incident, make_service, make_team, make_user
 from tests.incidents.conftest import incident_in

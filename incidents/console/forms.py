@@ -8,8 +8,8 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 
+from incidents.console.queue import ConsoleChoices
 from incidents.models import (
     Category,
     Impact,
@@ -20,18 +20,6 @@ from incidents.models import (
     Team,
     Urgency,
 )
-from incidents.queue import ConsoleChoices
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's refusal on the form: each field error on its field when the
-    form has one, the rest (and a refusal without fields) above the form."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, messages in error.message_dict.items():
-        for message in messages:
-            form.add_error(field if field in form.fields else None, message)
 
 
 def _blank(choices: list[tuple[Any, str]], label: str = "Any") -> list[tuple[Any, str]]:
@@ -57,7 +45,7 @@ class QueueFilterForm(forms.Form):
     priority = forms.TypedChoiceField(
         choices=_blank(Priority.choices), coerce=int, required=False, empty_value=None
     )
-    # Ids, checked against the options the page offers (incidents.queue).
+    # Ids, checked against the options the page offers (incidents.console.queue).
     category = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     team = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     service = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)

@@ -17,8 +17,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from incidents import forms, queue, selectors, services
-from incidents.access import area_required, draft_key
+from incidents import selectors, services
+from incidents.access import add_service_errors, area_required, draft_key
+from incidents.console import forms, queue
 from incidents.exceptions import IncidentConflict
 from incidents.models import Impact, Incident, Priority, Urgency, priority_for
 from incidents.services.actions import incident_act
@@ -258,7 +259,7 @@ def incident_action(request: HttpRequest, number: str, action: str) -> HttpRespo
             data["into"] = _into(request, data["into"])
         incident_act(action, incident=incident, by=request.user, version=seen, **data)
     except ValidationError as exc:
-        forms.add_service_errors(form, exc)
+        add_service_errors(form, exc)
         return _detail(request, _fresh(incident), {action: form}, status=400)
     except IncidentConflict as exc:
         form.add_error(None, exc.message)
@@ -309,7 +310,7 @@ def incident_new(request: HttpRequest) -> HttpResponse:
                 urgency=data["urgency"],
             )
         except ValidationError as exc:
-            forms.add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             saved = draft_key(request, "new", "incident")
             messages.success(request, f"Logged {incident.number}.", extra_tags=saved)

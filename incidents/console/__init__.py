@@ -1,0 +1,3 @@
+"""The agent console: the queue (``queue``), the incident page and its actions
+(``views``) and their forms (``forms``). Every write goes through
+``incidents.services``; every read starts from ``incidents.selectors``."""
