@@ -35,8 +35,12 @@ def _worker_env(tmp_path: Path) -> dict[str, str]:
         "VAR_DIR": str(tmp_path),  # the embedded broker, if there is no Redis
     }
     if settings.REDIS_URL:
-        # A database of its own on the CI Redis: no leftovers from other runs.
-        env["REDIS_URL"] = settings.REDIS_URL.rsplit("/", 1)[0] + "/14"
+        # A database of its own on the CI Redis, eight above the suite's: no
+        # leftovers from other runs, and checkouts whose suites use different
+        # databases do not share the worker's either.
+        base, _, index = settings.REDIS_URL.rpartition("/")
+        own = int(index) if index.isdigit() else 0
+        env["REDIS_URL"] = f"{base}/{(own + 8) % 16}"
     return env
 
 
