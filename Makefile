@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 # HTTPS is not forced. Production sets DEBUG=0 and its own SECRET_KEY.
 export DEBUG ?= 1
 
-.PHONY: run test lint clean bench screenshots
+.PHONY: run test lint clean bench storm screenshots
 
 # Development defaults for anything run in this checkout (manage.py by hand too);
 # the environment still wins. Production has no .env and sets DEBUG=0.
@@ -58,6 +58,11 @@ bench: $(INSTALLED)
 	$(BIN)/python benchmarks/alerts.py
 	$(BIN)/python benchmarks/sla_sweep.py
 	$(BIN)/python benchmarks/console.py
+
+# 20,000 mixed alert posts at concurrency 32 against gunicorn, then the invariants
+# (one incident per key, one occurrence per alert, no 5xx); see benchmarks/README.md.
+storm: $(INSTALLED)
+	$(BIN)/python benchmarks/storm.py
 
 # Rewrite the README's screenshots from the browser tests.
 screenshots: $(INSTALLED)

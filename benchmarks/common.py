@@ -266,8 +266,9 @@ class Tally:
 
 
 class ClosedLoop:
-    """``CONNECTIONS`` threads, each sending its next request as soon as the last
-    one is answered, until ``count`` requests are sent or ``seconds`` have passed.
+    """``connections`` threads (default ``CONNECTIONS``), each sending its next
+    request as soon as the last one is answered, until ``count`` requests are sent
+    or ``seconds`` have passed.
     The n-th request goes to ``paths[n % len(paths)]`` with the body
     ``bodies[n % len(bodies)]`` (None: no body)."""
 
@@ -283,6 +284,7 @@ class ClosedLoop:
         bodies: list[bytes | None] | None = None,
         expected: str = "200",
         timeout: float = 10.0,
+        connections: int = CONNECTIONS,
     ) -> None:
         self.port = port
         self.method = method
@@ -293,6 +295,7 @@ class ClosedLoop:
         self.seconds = seconds
         self.expected = expected
         self.timeout = timeout
+        self.connections = connections
         self.deadline = 0.0
         self.sent = 0
         self.lock = threading.Lock()
@@ -340,7 +343,7 @@ class ClosedLoop:
 
     def run(self) -> tuple[Tally, float]:
         """Run the loop; returns the merged tally and the wall time in seconds."""
-        tallies = [Tally(self.expected) for _ in range(CONNECTIONS)]
+        tallies = [Tally(self.expected) for _ in range(self.connections)]
         threads = [
             threading.Thread(target=self.connection_loop, args=(tally,), daemon=True)
             for tally in tallies
