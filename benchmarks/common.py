@@ -249,6 +249,11 @@ class Tally:
     statuses: Counter[str] = field(default_factory=Counter)
     samples: dict[str, tuple[str, str]] = field(default_factory=dict)
 
+    @property
+    def requests(self) -> int:
+        """How many requests it counted, answered or not."""
+        return sum(self.statuses.values())
+
     def add(self, status: str, latency: float | None, path: str, body: bytes) -> None:
         """Count one answer."""
         self.statuses[status] += 1

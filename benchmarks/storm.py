@@ -148,20 +148,12 @@ def storm_plan(run_id: str, keys: list[str], requests: int, rng: random.Random) 
 # ---------------------------------------------------------------- run
 @dataclass(frozen=True)
 class Phase:
-    """The figures of one phase."""
+    """What a phase posted, what came back and how long it took."""
 
     name: str
     plan: Plan
     tally: Tally
     elapsed: float
-
-    @property
-    def requests(self) -> int:
-        return sum(self.tally.statuses.values())
-
-    @property
-    def rate(self) -> float:
-        return self.requests / self.elapsed if self.elapsed else 0.0
 
 
 def run_phase(name: str, port: int, token: str, plan: Plan, connections: int) -> Phase:
@@ -185,18 +177,31 @@ def run_phase(name: str, port: int, token: str, plan: Plan, connections: int) ->
 
 
 def print_phase(phase: Phase) -> None:
-    lat = phase.tally.latencies
+    """One line of figures, then the mix and the first body of each failure."""
+    lat, requests = phase.tally.latencies, phase.tally.requests
     statuses = dict(sorted(phase.tally.statuses.items()))
     print(
-        f"  {phase.name:<8} {phase.requests:>6} requests in {phase.elapsed:6.1f} s, "
-        f"{phase.rate:6.1f} req/s, p50 {percentile_ms(lat, 50):7.1f} ms, "
-        f"p95 {percentile_ms(lat, 95):7.1f} ms, p99 {percentile_ms(lat, 99):7.1f} ms; "
-        f"answers {statuses}",
+        f"  {phase.name:<8} {requests:>6} requests ({phase.plan.alerts} alerts) in "
+        f"{phase.elapsed:6.1f} s, {requests / phase.elapsed:6.1f} req/s, "
+        f"p50 {percentile_ms(lat, 50):7.1f} ms, p95 {percentile_ms(lat, 95):7.1f} ms, "
+        f"p99 {percentile_ms(lat, 99):7.1f} ms; answers {statuses}",
         flush=True,
     )
     print(f"           mix {dict(phase.plan.kinds)}", flush=True)
     for status, (_, body) in phase.tally.samples.items():
         print(f"           first {status}: {body[:300]}", flush=True)
+
+
+def whole(phases: list[Phase]) -> Phase:
+    """All phases as one."""
+    plan, tally = Plan(), Tally("202")
+    for phase in phases:
+        plan.bodies += phase.plan.bodies
+        plan.kinds.update(phase.plan.kinds)
+        plan.alerts += phase.plan.alerts
+        plan.keys |= phase.plan.keys
+        tally.merge(phase.tally)
+    return Phase("all", plan, tally, sum(p.elapsed for p in phases))
 
 
 def database_counts() -> dict[str, int]:
@@ -212,27 +217,17 @@ def database_counts() -> dict[str, int]:
     }
 
 
-def print_invariants(phases: list[Phase], counts: dict[str, int]) -> bool:
+def print_invariants(storm: Phase, counts: dict[str, int]) -> bool:
     """Compare the database with what was posted; returns whether all held."""
-    posts = sum(len(p.plan.bodies) for p in phases)
-    alerts = sum(p.plan.alerts for p in phases)
-    keys = set().union(*(p.plan.keys for p in phases))
+    statuses = storm.tally.statuses
     server_errors = sum(
-        n
-        for p in phases
-        for status, n in p.tally.statuses.items()
-        if status.isdigit() and int(status) >= 500
+        n for status, n in statuses.items() if status.isdigit() and int(status) >= 500
     )
-    unanswered = sum(
-        n
-        for p in phases
-        for status, n in p.tally.statuses.items()
-        if not status.isdigit()
-    )
+    unanswered = sum(n for status, n in statuses.items() if not status.isdigit())
     checks = [
-        ("incidents == distinct keys", counts["incidents"], len(keys)),
-        ("occurrences == alerts posted", counts["occurrences"], alerts),
-        ("deliveries == posts", counts["deliveries"], posts),
+        ("incidents == distinct keys", counts["incidents"], len(storm.plan.keys)),
+        ("occurrences == alerts posted", counts["occurrences"], storm.plan.alerts),
+        ("deliveries == posts", counts["deliveries"], len(storm.plan.bodies)),
         ("answers 5xx == 0", server_errors, 0),
         ("requests unanswered == 0", unanswered, 0),
     ]
@@ -281,33 +276,24 @@ def main(argv: list[str] | None = None) -> int:
         output = manage(env, "create_integration", "storm", "--kind", "alertmanager")
         token = output.strip().splitlines()[-1].strip()
         opening, keys = opening_plan(run_id)
-        storm = storm_plan(
+        mixed = storm_plan(
             run_id, keys, args.requests - OPEN_KEYS, random.Random(args.seed)
         )
         print("Load (closed loop):", flush=True)
         with logged_gunicorn(env, "storm-gunicorn-") as (port, log):
             phases = [
                 run_phase("open", port, token, opening, args.connections),
-                run_phase("storm", port, token, storm, args.connections),
+                run_phase("storm", port, token, mixed, args.connections),
             ]
         setup_django(env)
         counts = database_counts()
     except BenchError as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 1
-    total = Tally("202")
-    for phase in phases:
-        total.merge(phase.tally)
-    elapsed = sum(p.elapsed for p in phases)
+    storm = whole(phases)
     print()
-    print(
-        f"All: {sum(total.statuses.values())} requests ({sum(p.plan.alerts for p in phases)} "
-        f"alerts) in {elapsed:.1f} s: {sum(total.statuses.values()) / elapsed:.1f} req/s, "
-        f"p50 {percentile_ms(total.latencies, 50):.1f} ms, "
-        f"p95 {percentile_ms(total.latencies, 95):.1f} ms; answers "
-        f"{dict(sorted(total.statuses.items()))}"
-    )
-    held = print_invariants(phases, counts)
+    print_phase(storm)
+    held = print_invariants(storm, counts)
     if held:
         log.unlink()
     else:

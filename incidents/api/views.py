@@ -264,6 +264,7 @@ class VersionOnlyInput(serializers.Serializer):
 
 class QuestionInput(serializers.Serializer):
     question = serializers.CharField()
+    version = VersionField()
 
 
 class ResolveInput(serializers.Serializer):
@@ -275,16 +276,14 @@ class ResolveInput(serializers.Serializer):
 
 class ReasonInput(serializers.Serializer):
     reason = serializers.CharField()
-
-
-class EmptyInput(serializers.Serializer):
-    pass
+    version = VersionField()
 
 
 class MergeInput(serializers.Serializer):
     into = serializers.CharField(
         help_text="The number of the incident that carries on."
     )
+    version = VersionField()
 
 
 # Each transition's endpoint: its input; the service comes from incident_act.
@@ -292,9 +291,9 @@ TRANSITION_ENDPOINTS: dict[str, type[serializers.Serializer]] = {
     "triage": TriageInput,
     "start_work": VersionOnlyInput,
     "wait_for_requester": QuestionInput,
-    "resume": EmptyInput,
+    "resume": VersionOnlyInput,
     "resolve": ResolveInput,
-    "confirm": EmptyInput,
+    "confirm": VersionOnlyInput,
     "reopen": ReasonInput,
     "cancel": ReasonInput,
     "merge": MergeInput,
@@ -374,6 +373,7 @@ class AssignInput(serializers.Serializer):
 class EscalateInput(serializers.Serializer):
     reason = serializers.CharField()
     to_team = IdRelatedField(queryset=Team.objects.all(), required=False)
+    version = VersionField()
 
 
 class IncidentAssignApi(APIView):
@@ -409,8 +409,12 @@ class IncidentEscalateApi(APIView):
         incident = get_incident(request, number)
         data = EscalateInput(data=request.data)
         data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
         services.incident_escalate(
-            incident=incident, by=request.user, **data.validated_data
+            incident=incident,
+            by=request.user,
+            expected_version=values.pop("version", None),
+            **values,
         )
         return Response(
             IncidentOutputSerializer(incident, context={"request": request}).data

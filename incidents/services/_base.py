@@ -1,9 +1,10 @@
 """What every incident service shares: locking, saving, the timeline, transitions.
 
-Each public service is one transaction that (1) locks the incident row, refusing a
-caller whose copy is out of date, (2) checks the caller's permission and the
-lifecycle, (3) writes the incident, and (4) appends to the timeline. ``by=None`` means
-the system itself (an alert, a scheduled job).
+Each public service is one transaction that (1) locks the incident row and brings
+the caller's copy up to date with it, (2) checks the caller's permission and the
+lifecycle against the row as it is now, (3) writes the incident, and (4) appends to
+the timeline. ``by=None`` means the system itself (an alert, a scheduled job). A
+deadlock victim is run again from the start of its transaction (``retried``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from incidents.services.requester_notices import (
     duplicates_notify,
     requester_notify,
 )
+from incidents.services.retry import retried
 from incidents.sla.sync import SLA_FIELDS, sla_sync
 
 User = AbstractBaseUser
@@ -70,23 +72,60 @@ def require_perm(by: User | None, permission: str, action: str) -> None:
         raise PermissionDenied(f"You may not {action}.")
 
 
-def lock(incident: Incident, *, expected_version: int | None = None) -> None:
-    """Lock the incident's row until the transaction ends, and refuse to go on from
-    a copy that is out of date: another writer got there first."""
-    current = (
-        Incident.objects.select_for_update()
-        .filter(pk=incident.pk)
-        .values_list("version", flat=True)
-        .get()
-    )
-    if current != incident.version or (
-        expected_version is not None and expected_version != current
-    ):
+def lock(
+    incident: Incident,
+    *,
+    by: User | None,
+    expected_version: int | None = None,
+    for_transition: bool = False,
+) -> None:
+    """Lock the incident's row until the transaction ends, and bring the caller's
+    copy up to date with it: whatever the service checks and writes next, it does
+    on the incident as it is now, never over a change it did not see.
+
+    Refused as stale (409) only when a person's view is out of date in a way that
+    matters: the version they sent is not the current one, or, for a transition,
+    the incident has left the state they chose it in. Without a version an edit
+    applies to the incident as it is; notes and replies only add. The system's
+    own writes (``by=None``) are never refused: they act on the row as it is."""
+    seen = incident.status
+    row = Incident.objects.select_for_update(no_key=True).get(pk=incident.pk)
+    _adopt(incident, row)
+    if expected_version is not None and expected_version != row.version:
         raise IncidentConflict(
             f"{incident.number} was changed by someone else meanwhile; reload it "
             "and try again.",
             code="stale",
         )
+    if for_transition and by is not None and row.status != seen:
+        raise IncidentConflict(
+            f"{incident.number} was changed by someone else meanwhile: it is now "
+            f"{row.get_status_display().lower()}. Reload it and try again.",
+            code="stale",
+        )
+
+
+def locked(pk: int) -> Incident:
+    """The incident, its row locked until the transaction ends: for the system's
+    own writes, which decide what to do on the row as it is."""
+    return Incident.objects.select_for_update(no_key=True).get(pk=pk)
+
+
+def _adopt(incident: Incident, row: Incident) -> None:
+    """Give the caller's copy the values of ``row``, a fresh load of the same
+    incident. Related objects cached on the copy stay unless their id changed.
+    Values are set in the instance's dictionary: the status field refuses plain
+    assignment, and django-fsm's own reload lifts that guard on the field itself,
+    for every thread of the process at once."""
+    for field in Incident._meta.concrete_fields:
+        value = getattr(row, field.attname)
+        if field.is_relation and field.is_cached(incident):
+            if value != getattr(incident, field.attname):
+                field.delete_cached_value(incident)
+        incident.__dict__[field.attname] = value
+    incident._update_initial_state()  # what ConcurrentTransitionMixin compares
+    incident._state.adding = False
+    incident._state.db = row._state.db
 
 
 def refuse_if_final(incident: Incident, action: str) -> None:
@@ -275,10 +314,12 @@ def _settle_alerts(incident: Incident) -> None:
 
 
 def incident_service(func: Callable[..., T]) -> Callable[..., T]:
-    """Run a service in one transaction. If it fails, the caller's incident objects
-    are reloaded, so nothing half-applied in memory outlives the rollback."""
+    """Run a service in one transaction, again if PostgreSQL aborted it as a
+    deadlock victim. If it fails, the caller's incident objects are reloaded, so
+    nothing half-applied in memory outlives the rollback."""
 
     @functools.wraps(func)
+    @retried
     def run(*args: Any, **kwargs: Any) -> T:
         try:
             with transaction.atomic():
@@ -288,7 +329,7 @@ def incident_service(func: Callable[..., T]) -> Callable[..., T]:
                 obj = kwargs.get(name)
                 if isinstance(obj, Incident) and obj.pk is not None:
                     with contextlib.suppress(DatabaseError, Incident.DoesNotExist):
-                        obj.refresh_from_db()
+                        _adopt(obj, Incident.objects.get(pk=obj.pk))
             raise
 
     return run

@@ -24,7 +24,7 @@ from incidents.services.routing import incident_assign, incident_escalate
 
 # Each entry takes the incident, the person, the version they saw (None: not
 # checked) and the action's own input. Actions that only add (a note, an update)
-# or that are guarded by the state alone ignore the version.
+# ignore the version: they never conflict with an edit.
 ACTIONS: dict[str, Callable[..., Any]] = {
     "triage": lambda i, by, v, **d: incident_triage(
         incident=i, by=by, expected_version=v, **d
@@ -33,22 +33,30 @@ ACTIONS: dict[str, Callable[..., Any]] = {
         incident=i, by=by, expected_version=v
     ),
     "wait_for_requester": lambda i, by, v, **d: incident_wait_for_requester(
-        incident=i, by=by, **d
+        incident=i, by=by, expected_version=v, **d
     ),
-    "resume": lambda i, by, v: incident_resume(incident=i, by=by),
+    "resume": lambda i, by, v: incident_resume(incident=i, by=by, expected_version=v),
     "resolve": lambda i, by, v, **d: incident_resolve(
         incident=i, by=by, expected_version=v, **d
     ),
-    "confirm": lambda i, by, v: incident_confirm(incident=i, by=by),
-    "reopen": lambda i, by, v, **d: incident_reopen(incident=i, by=by, **d),
-    "cancel": lambda i, by, v, **d: incident_cancel(incident=i, by=by, **d),
-    "merge": lambda i, by, v, into: incident_merge(incident=i, into=into, by=by),
+    "confirm": lambda i, by, v: incident_confirm(incident=i, by=by, expected_version=v),
+    "reopen": lambda i, by, v, **d: incident_reopen(
+        incident=i, by=by, expected_version=v, **d
+    ),
+    "cancel": lambda i, by, v, **d: incident_cancel(
+        incident=i, by=by, expected_version=v, **d
+    ),
+    "merge": lambda i, by, v, into: incident_merge(
+        incident=i, into=into, by=by, expected_version=v
+    ),
     "note": lambda i, by, v, **d: incident_add_note(incident=i, by=by, **d),
     "update": lambda i, by, v, **d: incident_post_update(incident=i, by=by, **d),
     "assign": lambda i, by, v, **d: incident_assign(
         incident=i, by=by, expected_version=v, **d
     ),
-    "escalate": lambda i, by, v, **d: incident_escalate(incident=i, by=by, **d),
+    "escalate": lambda i, by, v, **d: incident_escalate(
+        incident=i, by=by, expected_version=v, **d
+    ),
 }
 
 

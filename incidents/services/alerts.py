@@ -5,18 +5,28 @@ The hot path (a repeat of an open alert) is one upsert and one timeline row; the
 of the same new alert cannot open two incidents: the database makes the second
 one an occurrence of the first. On PostgreSQL a delivery of one repeat of a firing
 alert is a single statement (see ``_REPEAT_IN_ONE_STATEMENT``).
+
+Concurrent deliveries never refuse each other, nor an agent's edit: the alerts of
+a delivery are locked in the order of their keys (two deliveries of the same alerts
+in different orders would otherwise deadlock), an incident is locked before its
+state is looked at, and the lifecycle acts on it as it is then. A deadlock that
+still happens is run again (``retried``). Every delivery is recorded, whatever
+became of its incident.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
+from incidents.exceptions import IncidentConflict
 from incidents.models import (
     Alert,
     AlertDelivery,
@@ -26,9 +36,10 @@ from incidents.models import (
     Service,
 )
 from incidents.models.alerts import token_generate, token_hash
-from incidents.services._base import now_or
+from incidents.services._base import locked, now_or
 from incidents.services.intake import incident_log
 from incidents.services.lifecycle import incident_reopen, incident_resolve
+from incidents.services.retry import retried
 
 
 @dataclass(frozen=True)
@@ -160,6 +171,19 @@ def _outcome(signal: AlertSignal, rule: str, incident_id: int | None) -> dict[st
     }
 
 
+def _refusal(service: Callable[..., Any], **kwargs: Any) -> str | None:
+    """Run a lifecycle service for the system; None if it did what was asked,
+    else why the lifecycle refused. The service rolls back to its own savepoint,
+    so the delivery is still recorded, with the refusal in its rule."""
+    try:
+        service(by=None, **kwargs)
+    except IncidentConflict as exc:
+        return exc.message
+    except ValidationError as exc:
+        return "; ".join(exc.messages)
+    return None
+
+
 def _open_incident(
     integration: Integration, signal: AlertSignal, row: _Row, at: datetime
 ) -> Incident:
@@ -217,12 +241,17 @@ def _ingest_firing(
         )
         return _outcome(signal, rule, incident.pk)
     if row.status_changed:
-        incident = Incident.objects.get(pk=row.incident_id)
+        incident = locked(row.incident_id)
         if incident.status == Incident.Status.RESOLVED:
-            incident_reopen(
-                incident=incident, by=None, reason="The alert fired again.", now=at
+            refused = _refusal(
+                incident_reopen,
+                incident=incident,
+                reason="The alert fired again.",
+                now=at,
             )
             rule = "fired again after recovery: reopened the resolved incident"
+            if refused:
+                rule = f"fired again after recovery: not reopened: {refused}"
         else:
             rule = "fired again after recovery: added to the open incident"
     else:
@@ -241,20 +270,22 @@ def _ingest_resolved(
         )
     rule = "recovery recorded"
     if row.status_changed and integration.resolve_on_recovery:
-        incident = Incident.objects.get(pk=row.incident_id)
+        incident = locked(row.incident_id)
         if incident.status in (
             Incident.Status.INVESTIGATING,
             Incident.Status.AWAITING_REQUESTER,
         ):
-            incident_resolve(
+            refused = _refusal(
+                incident_resolve,
                 incident=incident,
-                by=None,
                 resolution_kind=Incident.ResolutionKind.WORKAROUND,
                 resolution=f"Monitoring reported recovery of {signal.dedup_key}.",
                 verification=f"{integration.name} sent 'resolved' at {at.isoformat()}.",
                 now=at,
             )
             rule = "recovery recorded: resolved the incident"
+            if refused:
+                rule = f"recovery recorded: the incident was not resolved: {refused}"
         else:
             rule = (
                 f"recovery recorded: the incident is {incident.get_status_display()}"
@@ -317,6 +348,7 @@ def _repeat_in_one_statement(
     return delivery
 
 
+@retried
 def alert_ingest(
     *,
     integration: Integration,
@@ -352,11 +384,17 @@ def _alert_ingest_each(
     payload: Any,
     at: datetime,
 ) -> AlertDelivery:
-    """Every signal through its handler, in one transaction, then the delivery."""
+    """Every signal through its handler, in one transaction, then the delivery.
+    The signals are handled in the order of their keys, so that every delivery
+    locks the alerts it shares with another in the same order; the outcomes are
+    recorded in the delivery's own order."""
     delivery_id = uuid.uuid4()
-    outcomes = [
-        _HANDLERS[s.status](integration, s, at, str(delivery_id)) for s in signals
-    ]
+    outcomes: list[dict[str, Any]] = [{}] * len(signals)
+    for n in sorted(range(len(signals)), key=lambda n: signals[n].dedup_key):
+        signal = signals[n]
+        outcomes[n] = _HANDLERS[signal.status](
+            integration, signal, at, str(delivery_id)
+        )
     return AlertDelivery.objects.create(
         id=delivery_id,
         integration=integration,

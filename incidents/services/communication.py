@@ -47,7 +47,7 @@ def incident_add_note(
     """Add a work note (agents only, never shown to the requester) or a reply (the
     requester sees it). An agent's first reply is the incident's acknowledgement;
     the requester's reply resumes an incident that waits for them."""
-    lock(incident)
+    lock(incident, by=by)
     refuse_if_final(incident, "add notes to")
     at = now_or(now)
     is_agent = by.has_perm("incidents.work_incident")
@@ -84,7 +84,7 @@ def incident_post_update(
     """Post to the stakeholder communication log; public updates go on the status
     page. Allowed until the incident is closed."""
     require_perm(by, "incidents.work_incident", "post updates on this incident")
-    lock(incident)
+    lock(incident, by=by)
     refuse_if_final(incident, "post updates on")
     at = now_or(now)
     if not body.strip():

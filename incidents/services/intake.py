@@ -113,7 +113,7 @@ def incident_update(
     on the timeline, and impact or urgency changes recompute the priority. Before
     triage a new category also routes the incident to that category's team."""
     require_perm(by, "incidents.change_incident", "edit this incident")
-    lock(incident, expected_version=expected_version)
+    lock(incident, by=by, expected_version=expected_version)
     refuse_if_final(incident, "edit")
     at = now_or(now)
     values = {
@@ -170,7 +170,7 @@ def incident_correct_timestamp(
         "incidents.correct_incident_timestamps",
         "correct this incident's timestamps",
     )
-    lock(incident)
+    lock(incident, by=by)
     at = now_or(now)
     if field not in MILESTONES:
         raise ValidationError({"field": f"{field!r} is not a milestone."})

@@ -49,7 +49,7 @@ def incident_triage(
     """Verify and classify a new incident: category, impact and urgency (hence the
     priority), the team (the category's unless given), and whether it is a known
     error. All four of category, impact, urgency and team are required."""
-    lock(incident, expected_version=expected_version)
+    lock(incident, by=by, expected_version=expected_version, for_transition=True)
     require_transition(incident, "triage", by=by)
     at = now_or(now)
     if team is None and category is not None:
@@ -85,7 +85,7 @@ def incident_start_work(
     """Start working a triaged incident. An unassigned one is taken by the caller,
     who must be in its team. Starting is the first acknowledgement if none came
     before."""
-    lock(incident, expected_version=expected_version)
+    lock(incident, by=by, expected_version=expected_version, for_transition=True)
     require_transition(incident, "start_work", by=by)
     at = now_or(now)
     if incident.assignee_id is None and by is not None:
@@ -110,11 +110,12 @@ def incident_wait_for_requester(
     incident: Incident,
     by: User | None,
     question: str,
+    expected_version: int | None = None,
     now: datetime | None = None,
 ) -> Incident:
     """Ask the requester something and wait for the answer. The question goes to
     them as a reply; their answer resumes the work."""
-    lock(incident)
+    lock(incident, by=by, expected_version=expected_version, for_transition=True)
     require_transition(incident, "wait_for_requester", by=by)
     at = now_or(now)
     if incident.requester_id is None:
@@ -131,10 +132,14 @@ def incident_wait_for_requester(
 
 @incident_service
 def incident_resume(
-    *, incident: Incident, by: User | None, now: datetime | None = None
+    *,
+    incident: Incident,
+    by: User | None,
+    expected_version: int | None = None,
+    now: datetime | None = None,
 ) -> Incident:
     """Go back to investigating an incident that waits for its requester."""
-    lock(incident)
+    lock(incident, by=by, expected_version=expected_version, for_transition=True)
     transition(incident, "resume", by=by, at=now_or(now))
     return incident
 
@@ -153,7 +158,7 @@ def incident_resolve(
     """Resolve: record the workaround or permanent fix applied and how it was
     verified. The requester then has the grace period of the lifecycle policy to
     confirm or reopen before it closes by itself."""
-    lock(incident, expected_version=expected_version)
+    lock(incident, by=by, expected_version=expected_version, for_transition=True)
     require_transition(incident, "resolve", by=by)
     at = now_or(now)
     set_fields(
@@ -173,24 +178,33 @@ def incident_resolve(
 
 @incident_service
 def incident_confirm(
-    *, incident: Incident, by: User, now: datetime | None = None
+    *,
+    incident: Incident,
+    by: User,
+    expected_version: int | None = None,
+    now: datetime | None = None,
 ) -> Incident:
     """The requester (or, for an incident without one, a business lead) confirms the
     fix, which closes the incident for good."""
-    lock(incident)
+    lock(incident, by=by, expected_version=expected_version, for_transition=True)
     transition(incident, "confirm", by=by, at=now_or(now))
     return incident
 
 
 @incident_service
 def incident_reopen(
-    *, incident: Incident, by: User | None, reason: str, now: datetime | None = None
+    *,
+    incident: Incident,
+    by: User | None,
+    reason: str,
+    expected_version: int | None = None,
+    now: datetime | None = None,
 ) -> Incident:
     """Still broken: back to investigating. The reason is on the timeline, and in
     the conversation too (a reply from the requester, a work note from an agent).
     The time already used counts on. A requester may reopen only within the grace
     period; agents may reopen until it closes."""
-    lock(incident)
+    lock(incident, by=by, expected_version=expected_version, for_transition=True)
     require_transition(incident, "reopen", by=by)
     at = now_or(now)
     due = incident.confirmation_due_at
@@ -219,7 +233,7 @@ def incident_close_unconfirmed(
 ) -> Incident:
     """Close a resolved incident nobody confirmed or reopened within the grace
     period. Only the system does this; before the period ends, nobody can."""
-    lock(incident)
+    lock(incident, by=None)
     at = now_or(now)
     due = incident.confirmation_due_at
     if incident.status == Incident.Status.RESOLVED and due is not None and at < due:
@@ -234,11 +248,16 @@ def incident_close_unconfirmed(
 
 @incident_service
 def incident_cancel(
-    *, incident: Incident, by: User | None, reason: str, now: datetime | None = None
+    *,
+    incident: Incident,
+    by: User | None,
+    reason: str,
+    expected_version: int | None = None,
+    now: datetime | None = None,
 ) -> Incident:
     """Cancel an incident logged by mistake (not an incident at all), before work
     starts. The reason is kept."""
-    lock(incident)
+    lock(incident, by=by, expected_version=expected_version, for_transition=True)
     require_transition(incident, "cancel", by=by)
     at = now_or(now)
     if not reason.strip():
@@ -254,13 +273,18 @@ def incident_merge(
     incident: Incident,
     into: Incident,
     by: User | None,
+    expected_version: int | None = None,
     now: datetime | None = None,
 ) -> Incident:
     """Merge a duplicate into the incident that carries on. The duplicate ends as
     merged; the survivor's timeline says what was merged in."""
-    # Lock both rows in id order, so two opposite merges cannot deadlock.
-    for locked in sorted((incident, into), key=lambda i: i.pk):
-        lock(locked)
+    # Lock both rows in id order, so two opposite merges cannot deadlock; the
+    # merge was chosen from the duplicate's state, not the survivor's.
+    for row in sorted((incident, into), key=lambda i: i.pk):
+        if row is incident:
+            lock(row, by=by, expected_version=expected_version, for_transition=True)
+        else:
+            lock(row, by=by)
     require_transition(incident, "merge", by=by)
     at = now_or(now)
     if into.pk == incident.pk:

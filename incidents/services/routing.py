@@ -44,7 +44,7 @@ def incident_assign(
     """Give an open incident to a team (default: its current one) and an agent of
     that team, or to nobody in it (``assignee=None``)."""
     require_perm(by, "incidents.work_incident", "assign this incident")
-    lock(incident, expected_version=expected_version)
+    lock(incident, by=by, expected_version=expected_version)
     _refuse_unless_open(incident, "assign")
     at = now_or(now)
     team = team or incident.team
@@ -75,12 +75,13 @@ def incident_escalate(
     by: User | None,
     reason: str,
     to_team: Team | None = None,
+    expected_version: int | None = None,
     now: datetime | None = None,
 ) -> Incident:
     """Hand an open incident up to a team of a higher tier: the given one, or the
     current team's next tier. It arrives unassigned, for that team to take."""
     require_perm(by, "incidents.work_incident", "escalate this incident")
-    lock(incident)
+    lock(incident, by=by, expected_version=expected_version)
     _refuse_unless_open(incident, "escalate")
     at = now_or(now)
     if not reason.strip():
@@ -129,7 +130,7 @@ def incident_link_problem(
     """Link the incident to the problem behind it; a known-error problem marks the
     incident as a known error."""
     require_perm(by, "incidents.work_incident", "link this incident to a problem")
-    lock(incident)
+    lock(incident, by=by)
     refuse_if_final(incident, "link")
     at = now_or(now)
     changed = set_fields(

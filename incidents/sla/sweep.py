@@ -22,6 +22,7 @@ from incidents.models import Incident, IncidentEvent, Priority
 from incidents.services import incident_close_unconfirmed, incident_escalate
 from incidents.services._base import record
 from incidents.services.notifications import notify
+from incidents.services.retry import retried
 
 logger = logging.getLogger(__name__)
 
@@ -93,14 +94,23 @@ def _claim_each(
     rule's condition still holds, and if this call changed exactly that row,
     ``act`` on it in the same transaction. Returns how many were acted on."""
     condition, _ = conditions(now)[rule]
-    acted = 0
-    for pk in list(due_query(now, rule)):
-        with transaction.atomic():
-            if Incident.objects.filter(condition, pk=pk).update(**claim) != 1:
-                continue  # another sweep got there first
-            act(Incident.objects.select_related("team__lead", "assignee").get(pk=pk))
-            acted += 1
-    return acted
+    return sum(
+        _claim_one(pk, condition, act, claim) for pk in list(due_query(now, rule))
+    )
+
+
+@retried
+def _claim_one(
+    pk: int, condition: Q, act: Callable[[Incident], None], claim: dict[str, object]
+) -> bool:
+    """Claim one incident and act on it, in one transaction (run again if it was
+    a deadlock victim: it then did nothing). False if another sweep got there
+    first."""
+    with transaction.atomic():
+        if Incident.objects.filter(condition, pk=pk).update(**claim) != 1:
+            return False
+        act(Incident.objects.select_related("team__lead", "assignee").get(pk=pk))
+        return True
 
 
 def _iso(moment: datetime | None) -> str | None:

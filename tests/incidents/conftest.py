@@ -103,6 +103,23 @@ def make_incident_in(org: SimpleNamespace) -> Any:
     return lambda status, **kwargs: incident_in(status, org, **kwargs)
 
 
+def take_on(
+    incident: Incident, org: SimpleNamespace, *, at: datetime | None = None
+) -> Incident:
+    """Triage a new incident as high impact and urgency, in the org's category, and
+    have the agent start work on it a minute later (from ``at``, or now)."""
+    services.incident_triage(
+        incident=incident,
+        by=org.agent,
+        category=org.category,
+        impact="high",
+        urgency="high",
+        now=at,
+    )
+    started = at + timedelta(minutes=1) if at else None
+    return services.incident_start_work(incident=incident, by=org.agent, now=started)
+
+
 def log_p1(org: SimpleNamespace, *, at: datetime = T0) -> Incident:
     """A P1 (high impact, high urgency) in the org's tier-1 team, logged at ``at``."""
     return services.incident_log(
@@ -120,16 +137,4 @@ def log_p1(org: SimpleNamespace, *, at: datetime = T0) -> Incident:
 def p1_in_work(org: SimpleNamespace) -> Incident:
     """A P1 logged at T0, triaged a minute later and taken by the agent at +2 min:
     both SLA clocks running, the response one met."""
-    incident = log_p1(org)
-    services.incident_triage(
-        incident=incident,
-        by=org.agent,
-        category=org.category,
-        impact="high",
-        urgency="high",
-        now=T0 + timedelta(minutes=1),
-    )
-    services.incident_start_work(
-        incident=incident, by=org.agent, now=T0 + timedelta(minutes=2)
-    )
-    return incident
+    return take_on(log_p1(org), org, at=T0 + timedelta(minutes=1))

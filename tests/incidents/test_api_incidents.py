@@ -228,6 +228,27 @@ def test_patch_with_a_stale_version_is_409(org: SimpleNamespace, api: Any) -> No
     assert incident.title == "First"
 
 
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("transitions/cancel/", {"reason": "Logged twice."}),
+        ("transitions/wait_for_requester/", {"question": "Since when?"}),
+        ("escalate/", {"reason": "Needs the systems team."}),
+    ],
+)
+def test_every_write_that_sends_a_stale_version_is_409(
+    org: SimpleNamespace, api: Any, path: str, body: dict
+) -> None:
+    incident = incident_in(S.TRIAGED, org)
+    client = api("agent")
+    seen = client.get(url(incident)).json()["version"]
+    assert client.patch(url(incident), {"title": "Theirs"}).status_code == 200
+    response = client.post(url(incident, path), {**body, "version": seen})
+    assert (response.status_code, response.json()["code"]) == (409, "stale")
+    incident.refresh_from_db()
+    assert (incident.status, incident.tier) == (S.TRIAGED, 1)
+
+
 def test_transition_endpoint_runs_the_service(org: SimpleNamespace, api: Any) -> None:
     incident = incident_in(S.NEW, org)
     response = api("agent").post(

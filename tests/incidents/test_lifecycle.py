@@ -151,6 +151,38 @@ def test_service_refuses_a_stale_copy(org: SimpleNamespace) -> None:
     assert excinfo.value.code == "stale"
 
 
+def test_the_system_acts_on_the_incident_as_it_is_not_as_it_read_it(
+    org: SimpleNamespace,
+) -> None:
+    incident = incident_in(S.INVESTIGATING, org)
+    read_earlier = Incident.objects.get(pk=incident.pk)
+    services.incident_update(incident=incident, by=org.agent, title="Mail down (EU)")
+    services.incident_resolve(
+        incident=read_earlier,
+        by=None,
+        resolution_kind="workaround",
+        resolution="Monitoring reported recovery.",
+        verification="The probe passes.",
+    )
+    incident.refresh_from_db()
+    assert (incident.status, incident.title) == (S.RESOLVED, "Mail down (EU)")
+
+
+def test_a_person_without_a_version_edits_the_incident_as_it_is(
+    org: SimpleNamespace,
+) -> None:
+    incident = incident_in(S.TRIAGED, org)
+    read_earlier = Incident.objects.get(pk=incident.pk)
+    services.incident_update(incident=incident, by=org.agent, description="Theirs")
+    services.incident_update(incident=read_earlier, by=org.agent, title="Mine")
+    services.incident_add_note(
+        incident=read_earlier, by=org.agent, kind="work_note", body="Checked"
+    )
+    incident.refresh_from_db()
+    assert (incident.title, incident.description) == ("Mine", "Theirs")
+    assert incident.notes.count() == 1
+
+
 def test_expected_version_detects_an_edit_in_between(org: SimpleNamespace) -> None:
     incident = incident_in(S.TRIAGED, org)
     seen = incident.version

@@ -109,6 +109,25 @@ def test_resolution_warning_at_75_percent_then_breach(org: SimpleNamespace) -> N
     assert len(events(incident, K.SLA_WARNING)) == 1
 
 
+def test_an_edit_from_a_copy_read_before_a_warning_does_not_undo_it(
+    org: SimpleNamespace,
+) -> None:
+    """The sweep's claim changes the row behind the editor's back: the edit is
+    applied to the row as it is, so the warning is given once."""
+    incident = p1_in_work(org)
+    read_earlier = Incident.objects.get(pk=incident.pk)
+    assert sweep_at(T0 + 180 * MIN)["resolution_warned"] == 1
+    services.incident_update(
+        incident=read_earlier,
+        by=org.agent,
+        title="Checkout down (EU)",
+        now=T0 + 181 * MIN,
+    )
+    assert read_earlier.resolve_warned_at == T0 + 180 * MIN
+    assert sweep_at(T0 + 182 * MIN)["resolution_warned"] == 0
+    assert len(events(incident, K.SLA_WARNING)) == 1
+
+
 def test_paused_incident_does_not_breach(org: SimpleNamespace) -> None:
     incident = p1_in_work(org)
     services.incident_wait_for_requester(

@@ -1,0 +1,68 @@
+"""Concurrent duplicates of alerts never seen before: however many arrive at once,
+each key opens one incident, and every delivery counts as one occurrence."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from incidents.models import Alert, AlertDelivery, Incident
+from incidents.services.alerts import integration_create
+from tests.faults.concurrency import together
+
+pytestmark = [
+    pytest.mark.faults,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+]
+
+GENERIC = {
+    "dedup_key": "backup-nightly",
+    "status": "firing",
+    "title": "Nightly backup did not run",
+    "severity": "error",
+}
+
+
+def test_twenty_threads_posting_one_new_alert_open_one_incident(
+    org: SimpleNamespace,
+) -> None:
+    _, token = integration_create(name="storm", kind="generic")
+
+    def post() -> int:
+        return (
+            Client()
+            .post(
+                "/api/v1/alerts/",
+                json.dumps(GENERIC),
+                content_type="application/json",
+                HTTP_AUTHORIZATION=f"Bearer {token}",
+            )
+            .status_code
+        )
+
+    assert [o.value() for o in together([post] * 20)] == [202] * 20
+    assert Incident.objects.count() == 1
+    assert Alert.objects.get().occurrences == 20
+    assert AlertDelivery.objects.count() == 20
+
+
+def test_new_keys_posted_alone_and_together_concurrently_open_one_incident_each(
+    monitor: Callable[..., Any],
+) -> None:
+    keys = ["db-1", "db-2", "db-3", "db-4"]
+    calls = [lambda key=key: monitor((key, "firing")) for key in keys for _ in range(4)]
+    calls += [lambda: monitor(*((key, "firing") for key in keys))] * 2
+    calls += [lambda: monitor(*((key, "firing") for key in reversed(keys)))] * 2
+    answers = [outcome.value() for outcome in together(calls)]
+    assert [a.status_code for a in answers] == [202] * 20
+    assert Incident.objects.count() == 4
+    assert dict(Alert.objects.values_list("dedup_key", "occurrences")) == {
+        key: 8 for key in keys
+    }
+    assert AlertDelivery.objects.count() == 20
