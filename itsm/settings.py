@@ -214,7 +214,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "notification-sweep": {
         "task": "incidents.tasks.notification_sweep_task",
-        "schedule": 30.0,
+        "schedule": float(envint("NOTIFICATION_SWEEP_SECONDS", 30)),
     },
     "alert-delivery-prune": {
         "task": "incidents.tasks.alert_delivery_prune_task",

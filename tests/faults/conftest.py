@@ -1,17 +1,24 @@
 """What the fault suite's tests share: the organisation of the incident tests, a
 monitor posting alerts over HTTP and people calling the API, each request on a
-client (and so a database connection) of its own, ready to run in threads."""
+client (and so a database connection) of its own, ready to run in threads; and
+the overdue incidents the process tests give the sweep, and how they count what
+it did."""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
+from incidents import services
+from incidents.models import Category, Incident, IncidentEvent
 from incidents.services.alerts import integration_create
 from incidents.services.tokens import api_token_create
 from tests.incidents.conftest import org  # noqa: F401 - the shared fixture
@@ -82,3 +89,29 @@ def api(org: SimpleNamespace) -> Callable[..., Any]:  # noqa: F811
         )
 
     return call
+
+
+def overdue_p1s(
+    agent: Any, category: Category, count: int, *, logged_ago: timedelta
+) -> list[Incident]:
+    """P1s the agent logged ``logged_ago`` in the category (so its team): their
+    response target (15 minutes) has passed, nobody took them."""
+    logged = timezone.now() - logged_ago
+    return [
+        services.incident_log(
+            by=agent,
+            title=f"Checkout down in shop {n}",
+            source="agent",
+            category=category,
+            impact="high",
+            urgency="high",
+            now=logged,
+        )
+        for n in range(count)
+    ]
+
+
+def events_per_incident(kind: str) -> Counter[int]:
+    return Counter(
+        IncidentEvent.objects.filter(kind=kind).values_list("incident_id", flat=True)
+    )

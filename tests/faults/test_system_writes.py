@@ -120,6 +120,7 @@ def test_recoveries_and_refires_during_concurrent_edits_are_all_recorded(
     """Per incident in work: a recovery while five PATCHes without a version run,
     then a re-fire while five more run; every request is answered 2xx, every
     recovery resolves, every re-fire reopens, every edit is kept."""
+    keys = 4
     incidents = [in_work(org, monitor, f"db-{n}") for n in range(keys)]
 
     def burst(status: str, round_: str) -> list[Any]:

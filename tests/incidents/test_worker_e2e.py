@@ -1,47 +1,19 @@
-"""End to end: a real Celery worker with an embedded beat, on the real broker and
-the test database, escalates a P1 whose response target has passed; nobody calls
-a task by hand."""
+"""End to end: a real Celery worker with an embedded beat, on a broker of the
+test's own and the test database, escalates a P1 whose response target has
+passed; nobody calls a task by hand."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from incidents import services
 from incidents.models import Incident, IncidentEvent
-
-
-def _worker_env(tmp_path: Path) -> dict[str, str]:
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "itsm.settings",
-        "DEBUG": "1",
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
-            f"{db['PORT'] or 5432}/{db['NAME']}"
-        ),
-        "SLA_SWEEP_SECONDS": "2",
-        "VAR_DIR": str(tmp_path),  # the embedded broker, if there is no Redis
-    }
-    if settings.REDIS_URL:
-        # A database of its own on the CI Redis, eight above the suite's: no
-        # leftovers from other runs, and checkouts whose suites use different
-        # databases do not share the worker's either.
-        base, _, index = settings.REDIS_URL.rpartition("/")
-        own = int(index) if index.isdigit() else 0
-        env["REDIS_URL"] = f"{base}/{(own + 8) % 16}"
-    return env
+from tests.processes import processes, project_env
 
 
 @pytest.mark.postgres
@@ -58,42 +30,15 @@ def test_real_worker_and_beat_escalate_an_overdue_p1(
         urgency="high",
         now=timezone.now() - timedelta(minutes=20),  # response due 5 minutes ago
     )
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "itsm",
-            "worker",
-            "--beat",
-            "--pool=solo",
-            "--loglevel=INFO",
-            f"--schedule={tmp_path / 'beat-schedule'}",
-        ],
-        cwd=settings.BASE_DIR,
-        env=_worker_env(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and worker.poll() is None:
-            incident.refresh_from_db()
-            if incident.tier == 2:
-                break
-            time.sleep(1)
-    finally:
-        worker.terminate()
-        try:
-            output, _ = worker.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            output, _ = worker.communicate()
-    assert incident.tier == 2, output[-4000:]
+    escalated = Incident.objects.filter(pk=incident.pk, tier=2)
+    with processes(tmp_path) as run:
+        _, redis_url = run.redis()
+        env = project_env(tmp_path, redis_url, SLA_SWEEP_SECONDS="2")
+        run.worker("worker", env, beat=True)
+        run.wait_until("the P1 is escalated", escalated.exists)
+    incident.refresh_from_db()
     assert incident.team == org.upper
     assert incident.respond_breached_at is not None
     kinds = set(incident.events.values_list("kind", flat=True))
     assert {IncidentEvent.Kind.SLA_BREACHED, IncidentEvent.Kind.ESCALATED} <= kinds
-    assert Incident.objects.filter(pk=incident.pk, status="new").exists()
+    assert incident.status == Incident.Status.NEW
