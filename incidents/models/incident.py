@@ -86,6 +86,15 @@ def _requester_or(permission: str) -> Callable[[Incident, Any], bool]:
     return check
 
 
+def _confirmer(incident: Incident, user: Any) -> bool:
+    """Who confirms a fix: the requester, when the incident has one (nobody else
+    may close a person's ticket for them); a business lead holding "confirm for
+    requester" only when it has none (an alert's, an agent's own)."""
+    if incident.requester_id is not None:
+        return user.pk is not None and user.pk == incident.requester_id
+    return user.has_perm("incidents.confirm_for_requester")
+
+
 class IncidentQuerySet(models.QuerySet):
     def open(self) -> IncidentQuerySet:
         return self.filter(status__in=Incident.OPEN_STATUSES)
@@ -477,7 +486,7 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.RESOLVED,
         target=Status.CLOSED,
-        permission=_requester_or("incidents.confirm_for_requester"),
+        permission=_confirmer,
     )
     def confirm(self, *, at: datetime) -> None:
         self.closed_at = at

@@ -218,11 +218,24 @@ def test_only_agents_triage(org: SimpleNamespace, who: str) -> None:
         )
 
 
-def test_only_the_requester_or_a_business_lead_confirms(org: SimpleNamespace) -> None:
+def test_only_the_requester_confirms_their_own_ticket(org: SimpleNamespace) -> None:
     incident = incident_in(S.RESOLVED, org)
-    for outsider in (org.agent, org.other_requester):
+    superuser = make_user(is_superuser=True)
+    for other in (org.agent, org.other_requester, org.incident_manager, superuser):
         with pytest.raises(PermissionDenied):
-            services.incident_confirm(incident=incident, by=outsider)
+            services.incident_confirm(incident=incident, by=other)
+    incident.refresh_from_db()
+    assert incident.status == S.RESOLVED
+    services.incident_confirm(incident=incident, by=org.requester)
+    assert incident.status == S.CLOSED
+
+
+def test_a_business_lead_confirms_an_incident_without_requester(
+    org: SimpleNamespace,
+) -> None:
+    incident = incident_in(S.RESOLVED, org, with_requester=False)
+    with pytest.raises(PermissionDenied):
+        services.incident_confirm(incident=incident, by=org.agent)
     services.incident_confirm(incident=incident, by=org.incident_manager)
     assert incident.status == S.CLOSED
 
