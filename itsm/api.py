@@ -2,7 +2,8 @@
 
 Domain errors become HTTP answers here, once: ``ValidationError`` 400 with field
 errors, ``PermissionDenied`` 403, ``IncidentConflict`` and the lifecycle's own
-conflicts 409 with the reason. Anything else unexpected stays a 500, and is logged.
+conflicts 409 with the reason. Anything else unexpected stays a 500, logged, and
+answered in JSON by ``itsm.errors``.
 """
 
 from __future__ import annotations

@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so it sees a view's exception first: an unreachable database is a 503.
+    "itsm.errors.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "itsm.urls"

@@ -7,6 +7,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from itsm import views
 
+# Errors outside a view's own handling: JSON under /api/, Django's pages elsewhere.
+handler400 = "itsm.errors.bad_request"
+handler403 = "itsm.errors.permission_denied"
+handler404 = "itsm.errors.page_not_found"
+handler500 = "itsm.errors.server_error"
+
 admin.site.site_header = "ITSM administration"
 admin.site.site_title = "ITSM admin"
 

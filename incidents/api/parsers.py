@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from rest_framework import exceptions, status
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import BaseParser
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -79,12 +79,18 @@ def _first_problem(data: Any) -> str | None:
     return None
 
 
-class BoundedJSONParser(JSONParser):
+class BoundedJSONParser(BaseParser):
     """Reads at most ``API_MAX_BODY_BYTES`` (+1, to notice more) whatever the
     Content-Length says, so a large or endless body costs no more than that; and
     refuses, with a 400 rather than a 500 later, what the rest of the API could
     not handle: NaN and Infinity, numbers beyond a float's range, bodies nested
-    deeper than ``MAX_DEPTH``, and text that no database column could hold."""
+    deeper than ``MAX_DEPTH``, and text that no database column could hold.
+
+    Not a subclass of DRF's ``JSONParser``: DRF reads the whole body of those into
+    memory before they see it (refusing past ``DATA_UPLOAD_MAX_MEMORY_SIZE`` with
+    Django's HTML 400), where this one reads from the stream itself."""
+
+    media_type = "application/json"
 
     def parse(
         self, stream: Any, media_type: str | None = None, parser_context: Any = None
