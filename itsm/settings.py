@@ -324,6 +324,15 @@ WHITENOISE_USE_FINDERS = DEBUG
 ATTACHMENTS_DIR = Path(envstr("ATTACHMENTS_DIR", str(VAR_DIR / "attachments")))
 ATTACHMENT_MAX_BYTES = envint("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 ATTACHMENT_MAX_FILES = envint("ATTACHMENT_MAX_FILES", 5)
+# A portal report or reply may carry every allowed file and this much beside
+# them for the form's fields; a larger body is refused before it is read.
+PORTAL_FORM_ALLOWANCE_BYTES = 1024 * 1024
+# The largest body any view reads; a chunked body (no Content-Length) is read up
+# to one byte past it, so each view still refuses a larger one by its own rule.
+REQUEST_BODY_MAX_BYTES = max(
+    API_MAX_BODY_BYTES,
+    ATTACHMENT_MAX_FILES * ATTACHMENT_MAX_BYTES + PORTAL_FORM_ALLOWANCE_BYTES,
+)
 # Reports one requester may send per hour (the portal's report form).
 PORTAL_REPORTS_PER_HOUR = envint("PORTAL_REPORTS_PER_HOUR", 10)
 # The address people reach the service at, for links in emails.

@@ -29,8 +29,6 @@ from incidents.portal import forms, selectors
 from incidents.services.portal import incident_reply, incident_report
 
 PORTAL = "incidents.use_requester_portal"
-# Room for the form fields beside the largest allowed set of files.
-_FORM_ALLOWANCE = 1024 * 1024
 
 
 portal_required = area_required(PORTAL, home="incidents:portal")
@@ -50,7 +48,7 @@ def _upload_too_large(request: HttpRequest) -> bool:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return True
-    return length > limit + _FORM_ALLOWANCE
+    return length > limit + settings.PORTAL_FORM_ALLOWANCE_BYTES
 
 
 def _too_large_response(request: HttpRequest) -> HttpResponse:
