@@ -10,6 +10,7 @@ and Redis.
 from __future__ import annotations
 
 import zoneinfo
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "axes",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -91,6 +93,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Answers a locked-out login with the lock's page (see "Login lock" below).
+    "axes.middleware.AxesMiddleware",
     # Last, so it sees a view's exception first: an unreachable database is a 503.
     "itsm.errors.DatabaseUnavailableMiddleware",
 ]
@@ -282,9 +286,35 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The lock backend first: it refuses a locked username and address before any
+# password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# ---------------------------------------------------------------- login lock
+# After LOGIN_FAILURE_LIMIT failed logins for one username from one address, that
+# username is locked on that address for LOGIN_LOCKOUT_MINUTES. The key is the
+# pair: one address cannot lock everyone out (an address alone would, behind a
+# shared proxy or NAT, and a username alone would let anyone lock any user), and
+# the person can still log in from elsewhere meanwhile.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "itsm.views.login_locked"
+AXES_CLIENT_IP_CALLABLE = "itsm.proxy.client_address"
+# Failed attempts are kept for the lock; a log row per successful login is not
+# needed by it and would only grow.
+AXES_DISABLE_ACCESS_LOG = True
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME <= timedelta():
+    raise ImproperlyConfigured(
+        "LOGIN_FAILURE_LIMIT and LOGIN_LOCKOUT_MINUTES must be 1 or more"
+    )
 
 # ---------------------------------------------------------------- i18n and time
 LANGUAGE_CODE = "en-us"
@@ -363,9 +393,18 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", True)
-if envbool("TRUST_X_FORWARDED_PROTO", False):
+TRUST_X_FORWARDED_PROTO = envbool("TRUST_X_FORWARDED_PROTO", False)
+if TRUST_X_FORWARDED_PROTO:
     # Only behind a proxy that sets this header itself and strips it from clients.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Proxies in front of the service that each append the address they were reached
+# from to X-Forwarded-For (itsm/proxy.py): one behind the proxy the README
+# describes, none when clients connect straight to the service.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 1 if TRUST_X_FORWARDED_PROTO else 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(
+        f"TRUSTED_PROXY_COUNT={TRUSTED_PROXY_COUNT} must be 0 or more"
+    )
 X_FRAME_OPTIONS = "DENY"
 
 # ---------------------------------------------------------------- logging
