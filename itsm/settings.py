@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from itsm.env import envbool, envint, envlist, envstr, load_env_file
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "csp",
     "axes",
     "rest_framework",
     "drf_spectacular",
@@ -85,6 +87,8 @@ MIDDLEWARE = [
     # balancer or orchestrator can ask by IP over plain HTTP.
     "itsm.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The Content-Security-Policy header on every response (below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -406,6 +410,26 @@ if TRUSTED_PROXY_COUNT < 0:
         f"TRUSTED_PROXY_COUNT={TRUSTED_PROXY_COUNT} must be 0 or more"
     )
 X_FRAME_OPTIONS = "DENY"
+
+# ---------------------------------------------------------------- Content-Security-Policy
+# Scripts and styles only from our own static files: no inline script or style, no
+# eval (htmx runs with allowEval off, see base.html), nothing from elsewhere. A
+# page that needs more widens it for itself (the API docs, itsm/urls.py); an
+# attachment's download sets its own, stricter one.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # ---------------------------------------------------------------- logging
 LOGGING = {
