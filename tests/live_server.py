@@ -24,16 +24,28 @@ HOST = "127.0.0.1"
 STARTUP_SECONDS = 30.0
 
 
-def server_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
-    """The environment of a server on the test database and the suite's Redis."""
+def database_address() -> tuple[str, int]:
+    """Where the test database's server listens."""
     db = connection.settings_dict
+    return db["HOST"] or HOST, int(db["PORT"] or 5432)
+
+
+def server_env(
+    tmp_path: Path, *, database_port: int | None = None, **overrides: str
+) -> dict[str, str]:
+    """The environment of a server on the test database (reached on
+    ``database_port`` of this machine, when given: a proxy's) and the suite's
+    Redis."""
+    db = connection.settings_dict
+    host, port = database_address()
+    if database_port is not None:
+        host, port = HOST, database_port
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "itsm.settings",
         "DEBUG": "1",
         "DATABASE_URL": (
-            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or HOST}:"
-            f"{db['PORT'] or 5432}/{db['NAME']}"
+            f"postgres://{db['USER']}:{db['PASSWORD']}@{host}:{port}/{db['NAME']}"
         ),
         "VAR_DIR": str(tmp_path),
         "LOG_LEVEL": "WARNING",
