@@ -43,6 +43,8 @@ _AGENT = (
     "incidents.merge_incident",
     "incidents.add_problem",
     "incidents.change_problem",
+    # Their own teams' dashboards (managers' and incident managers' cover all).
+    "dashboards.view_team_dashboards",
 )
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -60,7 +62,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
 
 # Admins configure the product in the Django admin: every model permission of these
 # apps, and of users and groups, but none of the area permissions of the other roles.
-ADMIN_APPS = ("incidents", "kb", "reviews")
+ADMIN_APPS = ("incidents", "kb", "reviews", "dashboards")
 
 
 def _permissions_for(names: tuple[str, ...]) -> list[Permission]:

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "incidents",
     "kb",
     "reviews",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
@@ -203,6 +204,9 @@ CELERY_TASK_TIME_LIMIT = 90
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# How often beat brings the dashboards' rollups up to date (the pages say so).
+DASHBOARDS_REFRESH_SECONDS = envint("DASHBOARDS_REFRESH_SECONDS", 20)
+
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "itsm.tasks.worker_heartbeat_record",
@@ -223,6 +227,14 @@ CELERY_BEAT_SCHEDULE = {
     "attachments-prune": {
         "task": "incidents.tasks.attachments_prune_task",
         "schedule": 24 * 60 * 60.0,
+    },
+    "dashboards-refresh": {
+        "task": "dashboards.tasks.rollup_refresh_task",
+        "schedule": float(DASHBOARDS_REFRESH_SECONDS),
+    },
+    "dashboards-digest": {
+        "task": "dashboards.tasks.digest_send_task",
+        "schedule": 60 * 60.0,
     },
 }
 
