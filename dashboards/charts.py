@@ -5,12 +5,13 @@ each chart has a text equivalent (its description) and the table beside it."""
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-WIDTH, HEIGHT = 640, 220
-LEFT, BOTTOM, TOP = 44, 28, 10
+WIDTH, HEIGHT = 480, 230
+LEFT, BOTTOM, TOP = 40, 30, 12
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def stacked_bars(
     plot_height = HEIGHT - BOTTOM - TOP
     slot = (WIDTH - LEFT) / max(len(categories), 1)
     bar = max(slot * 0.7, 1.0)
-    every = max(1, round(len(categories) / 12))  # at most about 12 labels
+    every = max(1, math.ceil(len(categories) / 7))  # at most 7 labels
     for index, (label, counts) in enumerate(categories):
         x = LEFT + index * slot + (slot - bar) / 2
         y = HEIGHT - BOTTOM

@@ -34,7 +34,6 @@ from dashboards.models import (
     age_bounds,
 )
 from incidents.models import Category, Incident, Priority, Service, Team
-from incidents.sla.clock import human
 from incidents.sla.policies import sla_policies
 
 NONE = "—"
@@ -77,6 +76,17 @@ class Table:
     rows: list[list[Cell]] = field(default_factory=list)
     note: str = ""
 
+    def printed(self) -> list[list[tuple[Cell, bool]]]:
+        """The rows as the page prints them: each cell with whether it is a
+        number (right-aligned)."""
+        return [
+            [
+                (cell, column.numeric)
+                for column, cell in zip(self.columns, row, strict=True)
+            ]
+            for row in self.rows
+        ]
+
     def records(self) -> list[dict[str, Any]]:
         return [
             {
@@ -97,7 +107,11 @@ def percent_text(value: float | None) -> str:
 
 
 def duration_text(seconds: int | None) -> str:
-    return NONE if seconds is None else human(seconds)
+    """Hours and minutes, never days: a day of business time is not 24 hours."""
+    if seconds is None:
+        return NONE
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"{hours} h {minutes:02d} m" if hours else f"{minutes} m"
 
 
 def percentile_bucket(counts: list[int], percent: int) -> int | None:
@@ -119,9 +133,9 @@ def bucket_cell(bucket: int | None) -> Cell:
     if bucket is None:
         return Cell(None)
     if bucket >= len(TIME_BUCKETS):
-        return Cell(None, f"> {human(TIME_BUCKETS[-1])}")
+        return Cell(None, f"> {duration_text(TIME_BUCKETS[-1])}")
     bound = TIME_BUCKETS[bucket]
-    return Cell(bound, f"≤ {human(bound)}")
+    return Cell(bound, f"≤ {duration_text(bound)}")
 
 
 # ---------------------------------------------------------------- links
