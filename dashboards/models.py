@@ -157,7 +157,7 @@ class DailyRollup(RollupKey):
                 fields=["day", *RollupKey.KEY_FIELDS], name="daily_rollup_key"
             )
         ]
-        indexes = [models.Index(fields=["service_id", "day"], name="daily_by_day")]
+        indexes = [models.Index(fields=["day", "service_id"], name="daily_by_day")]
 
     def __str__(self) -> str:
         return f"{self.day} P{self.priority} team {self.team_id}"
@@ -260,6 +260,9 @@ class RollupState(models.Model):
 
     refreshed_at = models.DateTimeField(null=True, blank=True)
     checkpoints = models.JSONField(default=list)
+    # New at every refresh: the figures computed from the rollups are cached
+    # under it, so a cached page is never older than the rollups it shows.
+    token = models.CharField(max_length=32, default="", editable=False)
 
     def __str__(self) -> str:
         return f"rollups as of {self.refreshed_at}"

@@ -18,6 +18,7 @@ one seen then, and is seen the next time.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -120,6 +121,7 @@ def rollup_refresh(*, now: datetime | None = None) -> RefreshResult:
         facts_recompute(sorted(changed), now=now)
         _checkpoint(state, now, last)
         state.refreshed_at = now
+        state.token = uuid.uuid4().hex
         state.save()
     return RefreshResult(refreshed=True, incidents=len(changed))
 
@@ -139,6 +141,8 @@ def rollup_rebuild(*, now: datetime | None = None) -> int:
         state.checkpoints = [[(now - SETTLE).isoformat(), last]]
         state.refreshed_at = now
         state.save()
+    # Every batch changes the rollups: what was cached from them is forgotten
+    # once the last one is written.
     ids = Incident.objects.order_by("pk").values_list("pk", flat=True)
     count, after = 0, 0
     while batch := list(ids.filter(pk__gt=after)[:BATCH]):
@@ -147,6 +151,7 @@ def rollup_rebuild(*, now: datetime | None = None) -> int:
             _recompute_batch(batch, now=now)
         count += len(batch)
         after = batch[-1]
+    RollupState.objects.filter(pk=1).update(token=uuid.uuid4().hex)
     return count
 
 

@@ -226,6 +226,36 @@ def test_the_dashboard_costs_the_same_queries_whatever_it_shows(
         )
 
 
+def test_the_same_dashboard_again_comes_from_the_cache_until_the_next_refresh(
+    refreshed: SimpleNamespace, at_now: Any, django_assert_num_queries: Any
+) -> None:
+    from dashboards.services import rollup_refresh
+    from incidents import services
+
+    client = client_for(refreshed.people.manager)
+    url = f"/dashboards/{WEEK}"
+    assert 'Open and past a target now</th><td class="num"><a' in (
+        client.get(url).content.decode()
+    )
+    # session, user, permissions (2), names (3), state, digest: no rollup read
+    with django_assert_num_queries(9):
+        client.get(url)
+    p = refreshed.people
+    services.incident_triage(
+        incident=refreshed.f,
+        by=p.agent,
+        category=p.category,
+        impact="medium",
+        urgency="medium",
+    )
+    services.incident_start_work(incident=refreshed.f, by=p.agent)
+    rollup_refresh(now=NOW)  # a new token: the page reads the new rollups
+    with django_assert_num_queries(14):
+        page = client.get(url).content.decode()
+    breaching = re.search(r"Open and past a target now</th><td[^>]*>(.*?)</td>", page)
+    assert ">1</a>" in breaching.group(1)  # D only now
+
+
 def test_an_agents_dashboard_adds_one_query_for_their_teams(
     refreshed: SimpleNamespace, at_now: Any, django_assert_num_queries: Any
 ) -> None:
