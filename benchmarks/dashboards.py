@@ -286,43 +286,26 @@ class Result:
         return self.tally.statuses["200"] == sum(self.tally.statuses.values())
 
 
-def run_cases(
-    port: int, cookies: dict[str, str], cases: list[Case], args: argparse.Namespace
-) -> list[Result]:
-    results = []
-    for case in cases:
-        headers = {"Cookie": cookies[case.who]}
+def run_case(
+    port: int, cookies: dict[str, str], case: Case, args: argparse.Namespace
+) -> Result:
+    """Warm the case up (not measured), then measure it."""
+    headers = {"Cookie": cookies[case.who]}
+    for count in (WARM_UP, args.requests):
         loop = ClosedLoop(
-            port,
-            "GET",
-            [case.path],
-            headers,
-            WARM_UP,
-            args.seconds,
-            timeout=HTTP_TIMEOUT,
-        )
-        loop.run()
-        loop = ClosedLoop(
-            port,
-            "GET",
-            [case.path],
-            headers,
-            args.requests,
-            args.seconds,
-            timeout=HTTP_TIMEOUT,
+            port, "GET", [case.path], headers, count, args.seconds, timeout=HTTP_TIMEOUT
         )
         tally, _ = loop.run()
-        result = Result(case, tally)
-        results.append(result)
-        print(
-            f"  {case.label:<40} p50 {result.p(50):7.1f} ms  p95 {result.p(95):7.1f} ms"
-            f"  ({sum(tally.statuses.values())} requests, "
-            f"{'all 200' if result.ok else dict(tally.statuses)})",
-            flush=True,
-        )
-        for status, (path, body) in tally.samples.items():
-            print(f"    {status} on {path}: {body[:300]}")
-    return results
+    result = Result(case, tally)
+    print(
+        f"  {case.label:<40} p50 {result.p(50):7.1f} ms  p95 {result.p(95):7.1f} ms"
+        f"  ({sum(tally.statuses.values())} requests, "
+        f"{'all 200' if result.ok else dict(tally.statuses)})",
+        flush=True,
+    )
+    for status, (path, body) in tally.samples.items():
+        print(f"    {status} on {path}: {body[:300]}")
+    return result
 
 
 def in_process(results: list[Result]) -> None:
@@ -332,7 +315,6 @@ def in_process(results: list[Result]) -> None:
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from dashboards.models import RollupState
 
@@ -347,14 +329,15 @@ def in_process(results: list[Result]) -> None:
         computed, again = [], []
         for _ in range(IN_PROCESS_REPEATS):
             RollupState.objects.filter(pk=1).update(token=secrets.token_hex(16))
-            with CaptureQueriesContext(connection) as queries:
+            log = console.StatementLog()
+            with connection.execute_wrapper(log):
                 started = time.perf_counter()
                 client.get(result.case.path)
                 computed.append(time.perf_counter() - started)
             started = time.perf_counter()
             client.get(result.case.path)
             again.append(time.perf_counter() - started)
-        result.statements = len(queries.captured_queries)
+        result.statements = len(log.statements)
         result.view_ms = statistics.median(computed) * 1000
         result.cached_ms = statistics.median(again) * 1000
 
@@ -419,45 +402,92 @@ class SizeRun:
     rebuild: tuple[int, float] | None
 
 
-def measure_size(
-    size: int,
-    env: dict[str, str],
-    password: str,
-    args: argparse.Namespace,
-    *,
-    rebuild: bool,
-) -> SizeRun:
+def use_database(env: dict[str, str]) -> None:
+    """Point this process's Django connection at ``env``'s database."""
+    import dj_database_url
+    from django.db import connections
+
+    connections.close_all()
+    connections["default"].settings_dict["NAME"] = dj_database_url.parse(
+        env["DATABASE_URL"]
+    )["NAME"]
+
+
+def seed_size(
+    size: int, env: dict[str, str], password: str
+) -> tuple[datetime, float, dict]:
+    """Recreate ``env``'s database and seed it with ``size`` incidents and their
+    rollups."""
     from django.db import connections
 
     connections.close_all()
     console.prepare(env, password)
+    use_database(env)
     now = datetime.now(UTC)
     console.create_bench_agents()
     seconds, link_seconds, links = console.seed(size, now)
     fill_seconds, rows = fill_rollups(now)
     console.timed_sql("VACUUM (ANALYZE)")
     print(
-        f"\n== {size:,} incidents: seeded in {seconds:.1f} s ({links:,} service "
+        f"{size:,} incidents: seeded in {seconds:.1f} s ({links:,} service "
         f"links in {link_seconds:.1f} s); rollups filled in {fill_seconds:.1f} s: "
         + ", ".join(f"{name} {count:,} rows" for name, count in rows.items()),
         flush=True,
     )
     connections.close_all()
-    cases = build_cases(now)
-    with logged_gunicorn(env, "bench-dashboards-gunicorn-") as (port, log):
-        cookies = {
-            "manager": console.login(port, password, "manager", "/dashboards/"),
-            "agent": console.login(port, password, "agent", "/console/"),
-        }
-        results = run_cases(port, cookies, cases, args)
-    if all(r.ok for r in results):
-        log.unlink()
-    else:
-        print(f"answers other than 200: the server log is kept in {log}")
-    in_process(results)
-    refresh = time_refresh(now)
-    built = time_rebuild() if rebuild else None
-    return SizeRun(size, results, fill_seconds, rows, refresh, built)
+    return now, fill_seconds, rows
+
+
+def measure(
+    sizes: tuple[int, int],
+    envs: tuple[dict[str, str], dict[str, str]],
+    password: str,
+    args: argparse.Namespace,
+) -> tuple[SizeRun, SizeRun]:
+    """Both sizes served at once, each case measured on the small one and then
+    at once on the large one: the machine is shared, and whatever else runs on
+    it weighs on both alike."""
+    seeded = [
+        seed_size(size, env, password) for size, env in zip(sizes, envs, strict=True)
+    ]
+    use_database(envs[1])
+    cases = build_cases(seeded[1][0])
+    results: tuple[list[Result], list[Result]] = ([], [])
+    with (
+        logged_gunicorn(envs[0], "bench-dashboards-small-") as (small_port, small_log),
+        logged_gunicorn(envs[1], "bench-dashboards-large-") as (large_port, large_log),
+    ):
+        ports = (small_port, large_port)
+        cookies = [
+            {
+                "manager": console.login(port, password, "manager", "/dashboards/"),
+                "agent": console.login(port, password, "agent", "/console/"),
+            }
+            for port in ports
+        ]
+        for case in cases:
+            for index, size in enumerate(sizes):
+                print(f"{size:>9,}", end="", flush=True)
+                results[index].append(
+                    run_case(ports[index], cookies[index], case, args)
+                )
+    for log, found in ((small_log, results[0]), (large_log, results[1])):
+        if all(r.ok for r in found):
+            log.unlink()
+        else:
+            print(f"answers other than 200: the server log is kept in {log}")
+    runs = []
+    for index, (size, env) in enumerate(zip(sizes, envs, strict=True)):
+        use_database(env)
+        in_process(results[index])
+        refresh = time_refresh(seeded[index][0])
+        built = time_rebuild() if index == 0 else None
+        runs.append(
+            SizeRun(
+                size, results[index], seeded[index][1], seeded[index][2], refresh, built
+            )
+        )
+    return runs[0], runs[1]
 
 
 # ---------------------------------------------------------------- report
@@ -531,17 +561,19 @@ def main(argv: list[str] | None = None) -> int:
             settings_module=console.SETTINGS_MODULE,
             python_path=[str(settings_folder), str(console.BASE_DIR)],
         )
+        small_env = {**env, "DATABASE_URL": env["DATABASE_URL"] + "_small"}
         try:
             console.prepare(env, password)
             setup_django(env, settings_folder)
             print(
-                f"PostgreSQL {postgres_version()}; {WORKERS} gunicorn sync workers, "
-                f"{CONNECTIONS} connections, per case at most {args.requests} "
-                f"requests or {args.seconds:g} s",
+                f"PostgreSQL {postgres_version()}; two servers (small, large) of "
+                f"{WORKERS} gunicorn sync workers each, {CONNECTIONS} connections, per "
+                f"case at most {args.requests} requests or {args.seconds:g} s",
                 flush=True,
             )
-            small = measure_size(args.small, env, password, args, rebuild=True)
-            large = measure_size(args.incidents, env, password, args, rebuild=False)
+            small, large = measure(
+                (args.small, args.incidents), (small_env, env), password, args
+            )
         except BenchError as exc:
             print(f"benchmark failed: {exc}", file=sys.stderr)
             return 1
