@@ -34,6 +34,8 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Dashboards", "incidents:dashboards", "incidents.view_sla_dashboards"),
     NavItem("Portal", "incidents:portal", "incidents.use_requester_portal"),
     NavItem("Admin", "admin:index", staff_only=True),
+    NavItem("Knowledge base", "kb:list", "kb.view_article"),
+    NavItem("Help articles", "kb:portal_list", "incidents.use_requester_portal"),
 )
 
 

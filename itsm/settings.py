@@ -224,7 +224,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.attachments_prune_task",
         "schedule": 24 * 60 * 60.0,
     },
+    "kb-stale-articles": {
+        "task": "kb.tasks.article_remind_stale_task",
+        "schedule": 60 * 60.0,
+    },
 }
+
+# Demo data of other apps, loaded by `manage.py seed_demo` after the incidents' own
+# (see incidents/management/commands/seed_demo.py).
+DEMO_LOADERS = ["kb.demo.demo_seed"]
 
 # ---------------------------------------------------------------- API
 REST_FRAMEWORK = {
@@ -255,6 +263,8 @@ SPECTACULAR_SETTINGS = {
         "AlertStatusEnum": ["firing", "resolved"],
         "NoteKindEnum": "incidents.models.IncidentNote.Kind",
         "LevelEnum": "incidents.models.Urgency",
+        "ArticleKindEnum": "kb.models.ArticleKind",
+        "ArticleUseKindEnum": "kb.models.ArticleUse.Kind",
     },
 }
 # Alert payloads above this are answered 413 without being read further.

@@ -20,8 +20,10 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("incidents.urls")),
     path("", include("incidents.status.urls")),
+    path("", include("kb.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("incidents.api.urls", "api"))),
+    path("api/v1/kb/", include(("kb.api.urls", "kb-api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/",

@@ -166,15 +166,18 @@ ORPHAN_AGE = timedelta(hours=1)
 def attachments_prune_orphans(*, now: datetime | None = None) -> list[str]:
     """Delete stored files that no attachment row names: what a report rolled back
     after its files were written leaves behind. Files younger than ``ORPHAN_AGE``
-    are left alone, since their transaction may still commit. Returns the names
-    removed (relative to ``ATTACHMENTS_DIR``). Safe to run twice."""
+    are left alone, since their transaction may still commit. Only the incident
+    attachments' own folders (``YYYY/MM/``) are looked at: other files kept in the
+    same storage (the knowledge base's, under ``kb/``) are not theirs to prune.
+    Returns the names removed (relative to ``ATTACHMENTS_DIR``). Safe to run
+    twice."""
     root = Path(settings.ATTACHMENTS_DIR)
     if not root.is_dir():
         return []
     cutoff = (now or timezone.now()).timestamp() - ORPHAN_AGE.total_seconds()
     candidates = {
         path.relative_to(root).as_posix(): path
-        for path in root.rglob("*")
+        for path in root.glob("[0-9][0-9][0-9][0-9]/**/*")
         if path.is_file() and path.stat().st_mtime < cutoff
     }
     known = set(
