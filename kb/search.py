@@ -168,9 +168,13 @@ def expanded(terms: Iterable[str]) -> list[str]:
     return list(out)
 
 
+_MARKDOWN_SYNTAX = re.compile(r"\*\*|__|`|^\s*#+\s*|^\s*>\s*", re.MULTILINE)
+
+
 def _marked(text: str) -> SafeString:
-    """Text with the engine's start and stop marks, escaped, marks made <mark>."""
-    safe = escape(text)
+    """Text with the engine's start and stop marks, escaped, marks made <mark>;
+    Markdown's emphasis and heading signs left out (a passage is plain text)."""
+    safe = escape(_MARKDOWN_SYNTAX.sub("", text))
     return mark_safe(safe.replace(_START, "<mark>").replace(_STOP, "</mark>"))
 
 
