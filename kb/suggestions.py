@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
 from incidents.models import AlertDelivery, Incident, IncidentEvent, Problem
 from incidents.selectors import incidents_visible_to
@@ -20,7 +20,7 @@ from kb.selectors import articles_visible_to, reads_internal
 # Label names whose values describe an alert's error rather than its source.
 LABEL_KEYS = ("labels", "commonLabels", "groupLabels", "custom_details", "tags")
 SKIPPED_LABELS = {"instance", "fingerprint", "pod", "job", "severity", "namespace"}
-SIMILAR_CANDIDATES = 200
+SIMILAR_CANDIDATES = 100
 
 
 @dataclass
@@ -146,30 +146,37 @@ def similar_incidents(
     words = Q(pk__in=[])
     for term in terms:
         words |= Q(title__icontains=term)
-    # The newest candidates by the index on the title's trigrams; scored below.
-    candidates: QuerySet[Incident] = (
+    # The newest candidates by the index on the title's trigrams, as plain values
+    # (scored here, so only the few shown are loaded as incidents).
+    candidates = list(
         visible.filter(same_alert | words)
-        .select_related("category")
-        .prefetch_related("services")
         .order_by("-id")
-        .distinct()[:SIMILAR_CANDIDATES]
+        .distinct()
+        .values_list("pk", "title", "description", "category_id")[:SIMILAR_CANDIDATES]
     )
+    links = Incident.services.through.objects.filter(
+        incident_id__in=[pk for pk, *_ in candidates]
+    ).values_list("incident_id", "service_id")
+    services_of: dict[int, set[int]] = {}
+    for incident_id, service_id in links:
+        services_of.setdefault(incident_id, set()).add(service_id)
     own_services = {service.pk for service in incident.services.all()}
     alerted = set(
         visible.filter(same_alert).values_list("pk", flat=True)[:SIMILAR_CANDIDATES]
     )
     mine = set(terms) | set(query_terms(incident.description[:300]))
     scored = []
-    for other in candidates:
-        theirs = set(query_terms(f"{other.title} {other.description[:300]}"))
+    for pk, title, description, category_id in candidates:
+        theirs = set(query_terms(f"{title} {description[:300]}"))
         score = len(mine & theirs) / max(len(mine), 1)
-        score += 0.3 if other.category_id == incident.category_id else 0
-        score += 0.3 * len(own_services & {s.pk for s in other.services.all()})
-        score += 2 if other.pk in alerted else 0
+        score += 0.3 if category_id == incident.category_id else 0
+        score += 0.3 * len(own_services & services_of.get(pk, set()))
+        score += 2 if pk in alerted else 0
         if score >= 0.5:
-            scored.append((-score, -other.pk, other))
-    scored.sort(key=lambda item: item[:2])
-    return [other for _, _, other in scored[:limit]]
+            scored.append((-score, -pk))
+    chosen = [-pk for _, pk in sorted(scored)[:limit]]
+    shown = Incident.objects.select_related("category").in_bulk(chosen)
+    return [shown[pk] for pk in chosen]
 
 
 def report_suggestions(
