@@ -115,8 +115,8 @@ FROM (
 """
 # The vocabulary a mistyped word is corrected against, as kb.services keeps it.
 VOCABULARY_SQL = """
-INSERT INTO kb_searchterm (word, public, length, documents)
-SELECT word, public, length(word), ndoc FROM (
+INSERT INTO kb_searchterm (word, stem, public, length, documents)
+SELECT word, {stem}, public, length(word), ndoc FROM (
     SELECT word, true AS public, ndoc FROM ts_stat($$SELECT to_tsvector('simple',
         title || ' ' || symptoms || ' ' || body) FROM kb_article
         WHERE audience = 'public'$$)
@@ -155,7 +155,11 @@ def seed_articles(size: int) -> None:
         "fixes": FIXES,
     }
     seconds = console.timed_sql(SEED_ARTICLES_SQL, params)
-    vocabulary = console.timed_sql(VOCABULARY_SQL)
+    from kb.search import STEM_SQL
+
+    vocabulary = console.timed_sql(
+        VOCABULARY_SQL.format(stem=STEM_SQL.format(word="word"))
+    )
     vacuum = console.timed_sql("VACUUM (ANALYZE) kb_article, kb_searchterm")
     from kb.models import Article, SearchTerm
 

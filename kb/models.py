@@ -283,6 +283,9 @@ class SearchTerm(models.Model):
     internal articles use."""
 
     word = models.CharField(max_length=60)
+    # The word as the index stems it ("failed", "fails": "fail"): how common a
+    # query word is, whatever its form, is the sum over its stem.
+    stem = models.CharField(max_length=120)
     public = models.BooleanField()
     length = models.PositiveSmallIntegerField()
     documents = models.PositiveIntegerField(default=1)
@@ -291,7 +294,10 @@ class SearchTerm(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["public", "word"], name="search_term_once")
         ]
-        indexes = [models.Index(fields=["public", "length"], name="search_term_length")]
+        indexes = [
+            models.Index(fields=["public", "length"], name="search_term_length"),
+            models.Index(fields=["public", "stem"], name="search_term_stem"),
+        ]
 
     def __str__(self) -> str:
         return self.word

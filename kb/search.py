@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
@@ -43,6 +44,14 @@ MIN_FALLBACK_SCORE = 0.12
 FALLBACK_BELOW = 3
 MAX_QUERY_CHARS = 200
 MAX_QUERY_WORDS = 12
+# A word's stem as the index has it, in SQL (the word itself if it has none).
+STEM_SQL = (
+    "coalesce(nullif(array_to_string(tsvector_to_array(to_tsvector("
+    f"'{CONFIG}', {{word}})), ' '), ''), {{word}})"
+)
+# A word in more published articles than this says too little to rank articles
+# that match only some of the query by it ("users", "error").
+COMMON_TERM_DOCUMENTS = 1000
 # Words up to this length are corrected by edit distance, longer ones by trigrams.
 SHORT_WORD = 4
 TRIGRAM_THRESHOLD = 0.4
@@ -142,7 +151,7 @@ def article_search(
         return result
     published = articles.filter(status=Article.Status.PUBLISHED)
     engine = _Postgres() if connection.vendor == "postgresql" else _Plain()
-    unknown = engine.unmatched(published, terms)
+    unknown = engine.unmatched(published, terms, public=public_vocabulary)
     corrections = engine.corrections(unknown, public=public_vocabulary)
     if corrections:
         query = _replace_words(query, corrections)
@@ -208,22 +217,19 @@ def _best_by_distance(word: str, candidates: list[tuple[str, int]]) -> str | Non
 class _Postgres:
     """Full text search in the database."""
 
-    def unmatched(self, published: QuerySet[Article], terms: list[str]) -> list[str]:
-        """The terms that alone match no article the reader may see: the ones to
-        correct. (A stop word of the English configuration matches nothing and
-        means nothing; it is never corrected.)"""
-        sql, params = published.values("id").query.sql_with_params()
+    def unmatched(
+        self, published: QuerySet[Article], terms: list[str], *, public: bool
+    ) -> list[str]:
+        """The terms the reader's vocabulary does not know: the ones to correct.
+        (A stop word of the English configuration means nothing and is never
+        corrected.) One query on the vocabulary's unique index."""
         with connection.cursor() as cursor:
             cursor.execute(
-                f"""
-                SELECT t.word FROM unnest(%s::text[]) AS t(word)
-                WHERE numnode(plainto_tsquery('{CONFIG}', t.word)) > 0
-                  AND NOT EXISTS (
-                    SELECT 1 FROM kb_article a
-                    WHERE a.search_vector @@ plainto_tsquery('{CONFIG}', t.word)
-                      AND a.id IN ({sql}))
-                """,
-                [terms, *params],
+                "SELECT t.word FROM unnest(%s::text[]) WITH ORDINALITY AS t(word, n) "
+                f"WHERE numnode(plainto_tsquery('{CONFIG}', t.word)) > 0 "
+                "AND NOT EXISTS (SELECT 1 FROM kb_searchterm v "
+                "WHERE v.public = %s AND v.word = t.word) ORDER BY n",
+                [terms, public],
             )
             return [row[0] for row in cursor.fetchall()]
 
@@ -254,9 +260,19 @@ class _Postgres:
                         [public, len(word) - 1, len(word) + 1, word, word],
                     )
                     best = _best_by_distance(word, cursor.fetchall())
-                if best:
+                if best and not self._same_stem(cursor, word, best):
                     found[word] = best
         return found
+
+    @staticmethod
+    def _same_stem(cursor: Any, word: str, other: str) -> bool:
+        """Whether the two words are one to the index ("disconnects" and
+        "disconnect"): then there is nothing to correct."""
+        cursor.execute(
+            f"SELECT plainto_tsquery('{CONFIG}', %s) = plainto_tsquery('{CONFIG}', %s)",
+            [word, other],
+        )
+        return cursor.fetchone()[0]
 
     def search(
         self, published: QuerySet[Article], query: str, terms: list[str], limit: int
@@ -264,13 +280,23 @@ class _Postgres:
         query = _CONTRACTION.sub(" ", query)
         strict = SearchQuery(query, search_type="websearch", config=CONFIG)
         vector = F("search_vector")
-        ranked = (
-            published.filter(search_vector=strict)
-            .annotate(score=SearchRank(vector, strict, weights=WEIGHTS))
-            .order_by("-score", "-id")
-            .values_list("id", "score")[:limit]
-        )
-        rows = [(pk, score, strict) for pk, score in ranked]
+
+        def ranked(matching: QuerySet[Article]) -> list[tuple[int, float, Any]]:
+            best = (
+                matching.annotate(score=SearchRank(vector, strict, weights=WEIGHTS))
+                .order_by("-score", "-id")
+                .values_list("id", "score")[:limit]
+            )
+            return [(pk, score, strict) for pk, score in best]
+
+        matching = published.filter(search_vector=strict)
+        # Those with a word in the title or the symptoms first: they outrank the
+        # ones that have them only in the body, and a common word would have
+        # tens of thousands of body matches to rank for nothing. Only when they
+        # are too few to fill the page are all the matches ranked.
+        rows = ranked(matching.filter(search_vector=_in_title_or_symptoms(terms)))
+        if len(rows) < limit:
+            rows = ranked(matching)
         fell_back = False
         if len(rows) < min(limit, FALLBACK_BELOW):
             fell_back = True
@@ -287,13 +313,21 @@ class _Postgres:
     ) -> list[tuple[int, float, SearchQuery]]:
         """Articles matching some of the terms (or their synonyms), scored by rank
         times the share of the terms they match, above the minimum score."""
+        common = self._common(terms)
+        # Words too common to find anything by are left to the strict phase.
+        terms = [term for term in terms if term not in common] or terms
         parts = {
             term: _any_of([term, *sorted(SYNONYMS.get(term, ()))]) for term in terms
         }
         anyword = _any_of(expanded(terms))
         # Still honour the query's exclusions (-word).
         excluded = re.findall(r"(?:^|\s)-(\S+)", query)
-        candidates = published.filter(search_vector=anyword).exclude(pk__in=exclude)
+        # Candidates match a word in the title or the symptoms: an article that
+        # has some of the words only in its body never reaches the minimum score,
+        # and a common word's body matches would all be ranked for nothing.
+        candidates = published.filter(
+            search_vector=_in_title_or_symptoms(expanded(terms))
+        ).exclude(pk__in=exclude)
         for word in excluded:
             candidates = candidates.exclude(
                 search_vector=SearchQuery(word, search_type="plain", config=CONFIG)
@@ -324,6 +358,24 @@ class _Postgres:
         ]
         rows.sort(key=lambda row: (-row[1], -row[0]))
         return rows[:limit]
+
+    @staticmethod
+    def _common(terms: list[str]) -> set[str]:
+        """The terms whose stem is in more than ``COMMON_TERM_DOCUMENTS``
+        published articles, by the vocabulary's counts."""
+        stem = STEM_SQL.format(word="u.word")
+        with connection.cursor() as cursor:
+            # The stems first, so the vocabulary is read by its (public, stem)
+            # index rather than stemming every row.
+            cursor.execute(
+                f"WITH t AS (SELECT u.word, {stem} AS stem "
+                "FROM unnest(%s::text[]) AS u(word)) "
+                "SELECT t.word FROM t JOIN kb_searchterm v "
+                "ON v.public = false AND v.stem = t.stem "
+                "GROUP BY t.word HAVING sum(v.documents) > %s",
+                [terms, COMMON_TERM_DOCUMENTS],
+            )
+            return {row[0] for row in cursor.fetchall()}
 
     def _hits(self, rows: list[tuple[int, float, SearchQuery]]) -> list[Hit]:
         """The articles of ``rows`` with their highlights, in the rows' order: one
@@ -375,6 +427,17 @@ class _Postgres:
         return hits
 
 
+def _in_title_or_symptoms(words: list[str]) -> SearchQuery:
+    """Any of ``words`` (phrases too) in the title or symptoms (weights A and B),
+    in ``to_tsquery`` syntax built from the words' letters and digits only."""
+    alternatives = []
+    for word in words:
+        parts = [f"{part}:AB" for part in re.findall(r"[^\W_]+", word)]
+        if parts:
+            alternatives.append(f"({' <-> '.join(parts)})")
+    return SearchQuery(" | ".join(alternatives), search_type="raw", config=CONFIG)
+
+
 def _any_of(words: list[str]) -> SearchQuery:
     combined = None
     for word in words:
@@ -387,15 +450,13 @@ def _any_of(words: list[str]) -> SearchQuery:
 class _Plain:
     """The same steps in Python, for databases without full text search."""
 
-    def unmatched(self, published: QuerySet[Article], terms: list[str]) -> list[str]:
+    def unmatched(
+        self, published: QuerySet[Article], terms: list[str], *, public: bool
+    ) -> list[str]:
         unknown = []
         for term in terms:
-            stem = _stem(term)
-            found = published.filter(
-                Q(title__icontains=stem)
-                | Q(symptoms__icontains=stem)
-                | Q(body__icontains=stem)
-            ).exists()
+            stem = plain_stem(term)
+            found = published.filter(_contains(stem)).exists()
             if not found:
                 unknown.append(term)
         return unknown
@@ -419,19 +480,17 @@ class _Plain:
         self, published: QuerySet[Article], query: str, terms: list[str], limit: int
     ) -> tuple[list[Hit], bool]:
         excluded = [
-            _stem(w) for w in words_of(" ".join(re.findall(r"(?:^|\s)-(\S+)", query)))
+            plain_stem(w)
+            for w in words_of(" ".join(re.findall(r"(?:^|\s)-(\S+)", query)))
         ]
         groups = {
-            term: [_stem(w) for w in [term, *SYNONYMS.get(term, ())]] for term in terms
+            term: [plain_stem(w) for w in [term, *SYNONYMS.get(term, ())]]
+            for term in terms
         }
         any_stem = Q()
         for stems in groups.values():
             for stem in stems:
-                any_stem |= (
-                    Q(title__icontains=stem)
-                    | Q(symptoms__icontains=stem)
-                    | Q(body__icontains=stem)
-                )
+                any_stem |= _contains(stem)
         strict, loose = [], []
         for article in published.filter(any_stem).select_related(
             "owner_team", "problem"
@@ -444,7 +503,10 @@ class _Plain:
             if any(stem in text for stem in excluded for text, _ in fields):
                 continue
             own = [
-                sum(weight * min(text.count(_stem(term)), 3) for text, weight in fields)
+                sum(
+                    weight * min(text.count(plain_stem(term)), 3)
+                    for text, weight in fields
+                )
                 for term in terms
             ]
             rank = sum(own) / (len(terms) * 3)
@@ -486,7 +548,13 @@ class _Plain:
         return hits, fell_back
 
 
-def _stem(word: str) -> str:
+def _contains(stem: str) -> Q:
+    return (
+        Q(title__icontains=stem) | Q(symptoms__icontains=stem) | Q(body__icontains=stem)
+    )
+
+
+def plain_stem(word: str) -> str:
     """A crude English stem, enough for substring matching."""
     for suffix in ("ing", "ed", "es", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:

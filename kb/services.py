@@ -24,7 +24,7 @@ from django_fsm import can_proceed
 from incidents import services as incident_services
 from incidents.exceptions import IncidentConflict
 from incidents.models import Category, Incident, Notification, Problem, Service, Team
-from incidents.services.attachments import attachments_check
+from incidents.services.attachments import attachments_check, files_store
 from incidents.services.notifications import outbox_write
 from kb.models import (
     BODY_MAX_BYTES,
@@ -35,7 +35,7 @@ from kb.models import (
     ReviewPeriod,
     SearchTerm,
 )
-from kb.search import CONFIG, words_of
+from kb.search import CONFIG, STEM_SQL, plain_stem, words_of
 
 logger = logging.getLogger(__name__)
 User = AbstractBaseUser
@@ -286,7 +286,12 @@ def article_index(*, article: Article) -> None:
             )
             SearchTerm.objects.bulk_create(
                 [
-                    SearchTerm(word=word, public=public, length=len(word))
+                    SearchTerm(
+                        word=word,
+                        stem=plain_stem(word),
+                        public=public,
+                        length=len(word),
+                    )
                     for word in sorted(words - known)
                 ],
                 ignore_conflicts=True,
@@ -307,8 +312,9 @@ def article_index(*, article: Article) -> None:
         # correction reads as a word, not as a stem.
         cursor.execute(
             f"""
-            INSERT INTO kb_searchterm (word, public, length, documents)
-            SELECT s.word, p.public, length(s.word), 1
+            INSERT INTO kb_searchterm (word, stem, public, length, documents)
+            SELECT s.word, {STEM_SQL.format(word="s.word")}, p.public,
+                length(s.word), 1
             FROM ts_stat($$SELECT to_tsvector('simple', title || ' ' || symptoms
                 || ' ' || body) FROM kb_article WHERE id = {int(article.pk)}$$) s,
                 unnest(%s::boolean[]) AS p(public)
@@ -333,20 +339,17 @@ def article_attach(
     content, size and count) and kept in the same storage."""
     _require(by, WRITE_PERMISSION, "edit articles")
     at = now or timezone.now()
-    saved = []
-    for checked in attachments_check(files):
-        attachment = ArticleAttachment(
+    return files_store(
+        attachments_check(files),
+        lambda checked: ArticleAttachment(
             article=article,
             uploaded_by=by,
             name=checked.name,
             content_type=checked.content_type,
             size=checked.upload.size,
             created_at=at,
-        )
-        attachment.file.save(f"upload{checked.suffix}", checked.upload, save=False)
-        attachment.save()
-        saved.append(attachment)
-    return saved
+        ),
+    )
 
 
 # ---------------------------------------------------------------- use on incidents

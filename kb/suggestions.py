@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q
 
-from incidents.models import AlertDelivery, Incident, IncidentEvent, Problem
+from incidents.models import Alert, AlertDelivery, Incident, IncidentEvent, Problem
 from incidents.selectors import incidents_visible_to
 from kb.models import Article
 from kb.search import Hit, SearchResult, article_search, query_terms, words_of
@@ -141,19 +141,26 @@ def similar_incidents(
     keys = list(incident.alerts.values_list("integration_id", "dedup_key"))
     same_alert = Q(pk__in=[])
     for integration, key in keys:
-        same_alert |= Q(alerts__integration=integration, alerts__dedup_key=key)
+        same_alert |= Q(integration=integration, dedup_key=key)
+    # Incidents its alert raised before (the alert_key index), then the newest
+    # that share a title word (the title's trigram index), as plain values:
+    # scored here, so only the few shown are loaded as incidents.
+    raised = Alert.objects.filter(same_alert).exclude(incident=None)
+    alerted = set(
+        visible.filter(
+            pk__in=raised.values_list("incident_id", flat=True)[:SIMILAR_CANDIDATES]
+        ).values_list("pk", flat=True)
+    )
     terms = [term for term in query_terms(incident.title) if len(term) > 2][:6]
     words = Q(pk__in=[])
     for term in terms:
         words |= Q(title__icontains=term)
-    # The newest candidates by the index on the title's trigrams, as plain values
-    # (scored here, so only the few shown are loaded as incidents).
+    fields = ("pk", "title", "description", "category_id")
     candidates = list(
-        visible.filter(same_alert | words)
-        .order_by("-id")
-        .distinct()
-        .values_list("pk", "title", "description", "category_id")[:SIMILAR_CANDIDATES]
+        visible.filter(words).order_by("-id").values_list(*fields)[:SIMILAR_CANDIDATES]
     )
+    seen = {pk for pk, *_ in candidates}
+    candidates += visible.filter(pk__in=alerted - seen).values_list(*fields)
     links = Incident.services.through.objects.filter(
         incident_id__in=[pk for pk, *_ in candidates]
     ).values_list("incident_id", "service_id")
@@ -161,9 +168,6 @@ def similar_incidents(
     for incident_id, service_id in links:
         services_of.setdefault(incident_id, set()).add(service_id)
     own_services = {service.pk for service in incident.services.all()}
-    alerted = set(
-        visible.filter(same_alert).values_list("pk", flat=True)[:SIMILAR_CANDIDATES]
-    )
     mine = set(terms) | set(query_terms(incident.description[:300]))
     scored = []
     for pk, title, description, category_id in candidates:

@@ -23,6 +23,11 @@ urlpatterns = [
         views.incident_link,
         name="incident_link",
     ),
+    path(
+        "kb/incidents/<str:number>/problem/<int:problem>/",
+        views.incident_link_problem,
+        name="incident_link_problem",
+    ),
     path("kb/<str:number>/", views.article_detail, name="detail"),
     path("kb/<str:number>/edit/", views.article_edit, name="edit"),
     path("kb/<str:number>/files/", views.article_attach, name="attach"),

@@ -20,9 +20,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_fsm import can_proceed
 
-from incidents.access import add_service_errors, area_required
+from incidents import services as incident_services
+from incidents.access import add_service_errors, area_required, sandboxed_file
 from incidents.exceptions import IncidentConflict
-from incidents.models import Incident
+from incidents.models import MAX_ID, Incident, Problem
 from incidents.selectors import incidents_visible_to
 from kb import forms, selectors, services
 from kb.markdown import render_markdown
@@ -292,6 +293,8 @@ def _diff(old: ArticleVersion | None, new: ArticleVersion) -> list[tuple[str, st
 def version_detail(request: HttpRequest, number: str, version: int) -> HttpResponse:
     """One published version, and what changed from the version before it."""
     article = _article(request, number)
+    if version > 2**31:  # no such version, and beyond the column's range
+        raise Http404
     versions = {
         v.number: v for v in article.versions.filter(number__in=[version - 1, version])
     }
@@ -320,20 +323,7 @@ def attachment_download(request: HttpRequest, pk: str) -> FileResponse:
         )
     except (ArticleAttachment.DoesNotExist, ValidationError):
         raise Http404 from None
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(
-        handle,
-        as_attachment=not attachment.is_image,
-        filename=attachment.name,
-        content_type=attachment.content_type,
-    )
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return sandboxed_file(attachment, inline=attachment.is_image)
 
 
 # ---------------------------------------------------------------- on the incident page
@@ -418,6 +408,30 @@ def incident_link(request: HttpRequest, number: str, article: str) -> HttpRespon
         return f"{incident.number} linked to {found.problem.number} (known error)."
 
     return _incident_write(request, number, article, act)
+
+
+@require_POST
+@area_required("incidents.use_agent_console", home="incidents:console")
+def incident_link_problem(
+    request: HttpRequest, number: str, problem: int
+) -> HttpResponse:
+    """Link the incident to an open problem the panel found (no known-error
+    article documents it yet), through the incident service."""
+    incident = _incident(request, number)
+    if problem > MAX_ID:
+        raise Http404
+    found = Problem.objects.filter(pk=problem, resolved_at__isnull=True).first()
+    if found is None:
+        raise Http404
+    try:
+        incident_services.incident_link_problem(
+            incident=incident, by=request.user, problem=found
+        )
+    except IncidentConflict as conflict:
+        messages.error(request, conflict.message)
+    else:
+        messages.success(request, f"{incident.number} linked to {found.number}.")
+    return redirect("incidents:detail", number=incident.number)
 
 
 # ---------------------------------------------------------------- portal

@@ -300,11 +300,12 @@ def test_incident_page_loads_the_panels_after_it_paints(
     assert f'hx-get="{url}" hx-trigger="load"'.encode() in page.content
 
 
-def test_incident_page_query_count_does_not_depend_on_the_kb(
-    kb: SimpleNamespace, known_error: SimpleNamespace
-) -> None:
+def _queries_before_and_after_more_articles(
+    kb: SimpleNamespace, url: str
+) -> tuple[int, int]:
+    """The queries of one GET of ``url``, and of one after ten more matching
+    articles were published."""
     client = _client(kb.agent)
-    url = f"/console/{known_error.incident.number}/"
     client.get(url)  # warm the caches the page reads
     with CaptureQueriesContext(connection) as before:
         client.get(url)
@@ -314,24 +315,23 @@ def test_incident_page_query_count_does_not_depend_on_the_kb(
         )
     with CaptureQueriesContext(connection) as after:
         client.get(url)
-    assert len(after) == len(before)
+    return len(before), len(after)
+
+
+def test_incident_page_query_count_does_not_depend_on_the_kb(
+    kb: SimpleNamespace, known_error: SimpleNamespace
+) -> None:
+    url = f"/console/{known_error.incident.number}/"
+    before, after = _queries_before_and_after_more_articles(kb, url)
+    assert after == before
 
 
 def test_panels_query_count_is_constant(
     kb: SimpleNamespace, known_error: SimpleNamespace
 ) -> None:
-    client = _client(kb.agent)
     url = f"/kb/incidents/{known_error.incident.number}/panels/"
-    client.get(url)
-    with CaptureQueriesContext(connection) as few:
-        client.get(url)
-    for n in range(8):
-        make_article(
-            team=kb.team, by=kb.agent, publish_by=kb.lead, title=f"VPN tunnel {n}"
-        )
-    with CaptureQueriesContext(connection) as many:
-        client.get(url)
-    assert len(many) == len(few)
+    before, after = _queries_before_and_after_more_articles(kb, url)
+    assert after == before
 
 
 def test_panel_names_the_known_error_and_links_in_one_click(
@@ -459,3 +459,61 @@ def test_suggestions_offer_public_articles_for_the_typed_title(
     assert kb.internal.number not in body
     empty = _client(kb.requester).get("/portal/kb/suggest/", {"title": "zz"})
     assert b"help articles" not in empty.content
+
+
+def test_similar_incidents_put_the_same_alerts_earlier_incident_first(
+    kb: SimpleNamespace,
+) -> None:
+    from incidents.services.alerts import AlertSignal, alert_ingest, integration_create
+    from kb.suggestions import similar_incidents
+
+    integration, _ = integration_create(name="prom", kind="alertmanager")
+
+    def fire() -> Incident:
+        alert_ingest(
+            integration=integration,
+            signals=[AlertSignal(dedup_key="disk-db1", status="firing", title="Disk")],
+            payload={},
+        )
+        return Incident.objects.filter(alerts__dedup_key="disk-db1").latest("id")
+
+    first = fire()
+    incident_services.incident_update(
+        incident=first, by=kb.agent, title="Storage filled up on db1"
+    )
+    category = make_category(team=kb.team)
+    incident_services.incident_triage(
+        incident=first, by=kb.agent, category=category, impact="low", urgency="low"
+    )
+    incident_services.incident_start_work(incident=first, by=kb.agent)
+    incident_services.incident_resolve(
+        incident=first,
+        by=kb.agent,
+        resolution_kind="permanent_fix",
+        resolution="Rotated the logs.",
+        verification="Disk at 40%.",
+    )
+    incident_services.incident_confirm(incident=first, by=kb.lead)
+    again = fire()
+    assert again.pk != first.pk
+    assert similar_incidents(incident=again, user=kb.agent) == [first]
+
+
+def test_panel_offers_an_open_problem_and_links_to_it(kb: SimpleNamespace) -> None:
+    problem = Problem.objects.create(
+        title="Printer fuser overheats", workaround="Print single-sided."
+    )
+    incident = incident_services.incident_log(
+        by=kb.agent, title="Printer on floor 3 overheats", source="agent"
+    )
+    client = _client(kb.agent)
+    url = f"/kb/incidents/{incident.number}/panels/"
+    panel = client.get(url).content.decode()
+    assert f"Open problem: {problem.number}" in panel
+    assert "Print single-sided." in panel
+    client.post(f"/kb/incidents/{incident.number}/problem/{problem.pk}/")
+    incident.refresh_from_db()
+    assert incident.problem == problem
+    assert f"Linked to {problem.number}" in client.get(url).content.decode()
+    missing = client.post(f"/kb/incidents/{incident.number}/problem/{2**70}/")
+    assert missing.status_code == 404
