@@ -27,7 +27,7 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import F, Q, QuerySet, TextField, Value
+from django.db.models import F, FloatField, Q, QuerySet, TextField, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat
 from django.utils.html import escape
@@ -38,8 +38,10 @@ from kb.models import Article, SearchTerm
 CONFIG = "english"
 # ts_rank's weights for D, C, B, A: body, symptoms, title.
 WEIGHTS = [0.05, 0.2, 0.4, 1.0]
-# The least score an article matching only some of the words needs to be shown.
-MIN_FALLBACK_SCORE = 0.12
+# What a query word found in the title, the symptoms or the body counts for when
+# the search falls back to some of the words, and the least mean an article needs.
+FIELD_POINTS = (1.0, 0.4, 0.2)
+MIN_FALLBACK_SCORE = 0.3
 # Fewer strict matches than this: add the best of those matching any word.
 FALLBACK_BELOW = 3
 MAX_QUERY_CHARS = 200
@@ -49,6 +51,8 @@ STEM_SQL = (
     "coalesce(nullif(array_to_string(tsvector_to_array(to_tsvector("
     f"'{CONFIG}', {{word}})), ' '), ''), {{word}})"
 )
+# The most articles one query ranks (see _newest).
+RANK_AT_MOST = 2000
 # A word in more published articles than this says too little to rank articles
 # that match only some of the query by it ("users", "error").
 COMMON_TERM_DOCUMENTS = 1000
@@ -294,7 +298,9 @@ class _Postgres:
         # ones that have them only in the body, and a common word would have
         # tens of thousands of body matches to rank for nothing. Only when they
         # are too few to fill the page are all the matches ranked.
-        rows = ranked(matching.filter(search_vector=_in_title_or_symptoms(terms)))
+        rows = ranked(
+            _newest(matching.filter(search_vector=_in_title_or_symptoms(terms)))
+        )
         if len(rows) < limit:
             rows = ranked(matching)
         fell_back = False
@@ -311,53 +317,55 @@ class _Postgres:
         limit: int,
         exclude: set[int],
     ) -> list[tuple[int, float, SearchQuery]]:
-        """Articles matching some of the terms (or their synonyms), scored by rank
-        times the share of the terms they match, above the minimum score."""
+        """Articles matching some of the terms (or their synonyms). Each term
+        counts for where it is found (title 1, symptoms 0.4, body 0.2) and the
+        score is the mean over the terms, at least ``MIN_FALLBACK_SCORE``: a
+        single word in a long question is not enough. Rank breaks ties."""
         common = self._common(terms)
         # Words too common to find anything by are left to the strict phase.
         terms = [term for term in terms if term not in common] or terms
-        parts = {
-            term: _any_of([term, *sorted(SYNONYMS.get(term, ()))]) for term in terms
-        }
+        groups = [[term, *sorted(SYNONYMS.get(term, ()))] for term in terms]
         anyword = _any_of(expanded(terms))
-        # Still honour the query's exclusions (-word).
-        excluded = re.findall(r"(?:^|\s)-(\S+)", query)
         # Candidates match a word in the title or the symptoms: an article that
-        # has some of the words only in its body never reaches the minimum score,
-        # and a common word's body matches would all be ranked for nothing.
+        # has the words only in its body never reaches the minimum score, and a
+        # common word's body matches would all be ranked for nothing.
         candidates = published.filter(
-            search_vector=_in_title_or_symptoms(expanded(terms))
+            search_vector=_weighted(expanded(terms), "AB")
         ).exclude(pk__in=exclude)
-        for word in excluded:
+        # Still honour the query's exclusions (-word).
+        for word in re.findall(r"(?:^|\s)-(\S+)", query):
             candidates = candidates.exclude(
                 search_vector=SearchQuery(word, search_type="plain", config=CONFIG)
             )
-        vector_sql = '"kb_article"."search_vector"'
-        # Django renders a SearchQuery as SQL with its own parameters.
-        pieces, params = [], []
+        candidates = _newest(candidates)
         compiler = candidates.query.get_compiler(connection=connection)
-        for part in parts.values():
-            sql, part_params = part.as_sql(compiler, connection)
-            pieces.append(sql)
-            params.extend(part_params)
-        matched = " + ".join(
-            f"(CASE WHEN {vector_sql} @@ {sql} THEN 1 ELSE 0 END)" for sql in pieces
+        vector = '"kb_article"."search_vector"'
+        cases, params = [], []
+        for group in groups:
+            whens = []
+            for weights, points in (("A", FIELD_POINTS[0]), ("B", FIELD_POINTS[1])):
+                sql, found = _weighted(group, weights).as_sql(compiler, connection)
+                whens.append(f"WHEN {vector} @@ {sql} THEN {points}")
+                params.extend(found)
+            sql, found = _any_of(group).as_sql(compiler, connection)
+            whens.append(f"WHEN {vector} @@ {sql} THEN {FIELD_POINTS[2]}")
+            params.extend(found)
+            cases.append(f"(CASE {' '.join(whens)} ELSE 0 END)")
+        score = RawSQL(
+            f"({' + '.join(cases)}) / {len(groups)}.0",
+            params,
+            output_field=FloatField(),
         )
         scored = (
             candidates.annotate(
+                score=score,
                 rank=SearchRank(F("search_vector"), anyword, weights=WEIGHTS),
-                matched=RawSQL(matched, params),
             )
-            .values_list("id", "rank", "matched")
-            .order_by("-rank", "-id")[:200]
+            .filter(score__gte=MIN_FALLBACK_SCORE)
+            .order_by("-score", "-rank", "-id")
+            .values_list("id", "score")[:limit]
         )
-        rows = [
-            (pk, rank * matched / len(parts), anyword)
-            for pk, rank, matched in scored
-            if rank * matched / len(parts) >= MIN_FALLBACK_SCORE
-        ]
-        rows.sort(key=lambda row: (-row[1], -row[0]))
-        return rows[:limit]
+        return [(pk, score, anyword) for pk, score in scored]
 
     @staticmethod
     def _common(terms: list[str]) -> set[str]:
@@ -427,12 +435,25 @@ class _Postgres:
         return hits
 
 
+def _newest(matching: QuerySet[Article]) -> QuerySet[Article]:
+    """At most ``RANK_AT_MOST`` of the matching articles, the newest: ranking
+    reads every candidate's vector, and when thousands have the words in their
+    title or symptoms, the newest of them are the ones worth ranking."""
+    newest = matching.order_by("-id").values("id")[:RANK_AT_MOST]
+    return Article.objects.filter(pk__in=newest)
+
+
 def _in_title_or_symptoms(words: list[str]) -> SearchQuery:
-    """Any of ``words`` (phrases too) in the title or symptoms (weights A and B),
-    in ``to_tsquery`` syntax built from the words' letters and digits only."""
+    return _weighted(words, "AB")
+
+
+def _weighted(words: list[str], weights: str) -> SearchQuery:
+    """Any of ``words`` (phrases too) where the vector has them with one of
+    ``weights`` (A title, B symptoms), in ``to_tsquery`` syntax built from the
+    words' letters and digits only."""
     alternatives = []
     for word in words:
-        parts = [f"{part}:AB" for part in re.findall(r"[^\W_]+", word)]
+        parts = [f"{part}:{weights}" for part in re.findall(r"[^\W_]+", word)]
         if parts:
             alternatives.append(f"({' <-> '.join(parts)})")
     return SearchQuery(" | ".join(alternatives), search_type="raw", config=CONFIG)
@@ -513,24 +534,21 @@ class _Plain:
             if all(own):
                 strict.append((rank, article))
                 continue
-            matched = sum(
-                1
-                for stems in groups.values()
-                if any(stem in text for stem in stems for text, _ in fields)
-            )
-            score = (
-                sum(
-                    weight * min(text.count(stem), 3)
-                    for stems in groups.values()
-                    for stem in stems
-                    for text, weight in fields
+            # As on PostgreSQL: each term counts for the best field it is in.
+            points = [
+                max(
+                    (
+                        value
+                        for (text, _), value in zip(fields, FIELD_POINTS, strict=True)
+                        if any(stem in text for stem in stems)
+                    ),
+                    default=0.0,
                 )
-                / (len(terms) * 3)
-                * matched
-                / len(terms)
-            )
-            if score >= MIN_FALLBACK_SCORE / 2:
-                loose.append((score, article))
+                for stems in groups.values()
+            ]
+            score = sum(points) / len(points)
+            if score >= MIN_FALLBACK_SCORE:
+                loose.append((score + rank / 10, article))
         strict.sort(key=lambda item: (-item[0], -item[1].pk))
         loose.sort(key=lambda item: (-item[0], -item[1].pk))
         fell_back = len(strict) < min(limit, FALLBACK_BELOW)
