@@ -51,8 +51,9 @@ STEM_SQL = (
     "coalesce(nullif(array_to_string(tsvector_to_array(to_tsvector("
     f"'{CONFIG}', {{word}})), ' '), ''), {{word}})"
 )
-# The most articles one query ranks (see _newest).
+# The most articles one query ranks (see _newest), and when some words will do.
 RANK_AT_MOST = 2000
+FALLBACK_AT_MOST = 500
 # A word in more published articles than this says too little to rank articles
 # that match only some of the query by it ("users", "error").
 COMMON_TERM_DOCUMENTS = 1000
@@ -145,9 +146,11 @@ def article_search(
     query: str,
     public_vocabulary: bool,
     limit: int = 10,
+    correct: bool = True,
 ) -> SearchResult:
     """The published articles among ``articles`` (already the reader's visible
-    ones) that best match ``query``, best first, at most ``limit``."""
+    ones) that best match ``query``, best first, at most ``limit``. Without
+    ``correct``, words are taken as they are (text nobody typed as a query)."""
     query = " ".join((query or "")[:MAX_QUERY_CHARS].split())
     result = SearchResult(query=query)
     terms = query_terms(query)
@@ -155,8 +158,10 @@ def article_search(
         return result
     published = articles.filter(status=Article.Status.PUBLISHED)
     engine = _Postgres() if connection.vendor == "postgresql" else _Plain()
-    unknown = engine.unmatched(published, terms, public=public_vocabulary)
-    corrections = engine.corrections(unknown, public=public_vocabulary)
+    corrections = {}
+    if correct:
+        unknown = engine.unmatched(published, terms, public=public_vocabulary)
+        corrections = engine.corrections(unknown, public=public_vocabulary)
     if corrections:
         query = _replace_words(query, corrections)
         terms = [corrections.get(term, term) for term in terms]
@@ -259,9 +264,10 @@ class _Postgres:
                     cursor.execute(
                         "SELECT word, documents FROM kb_searchterm "
                         "WHERE public = %s AND length BETWEEN %s AND %s "
+                        "AND left(word, 1) = left(%s, 1) "
                         "AND levenshtein_less_equal(word, %s, 2) <= 2 "
                         "ORDER BY levenshtein(word, %s), documents DESC LIMIT 25",
-                        [public, len(word) - 1, len(word) + 1, word, word],
+                        [public, len(word) - 1, len(word) + 1, word, word, word],
                     )
                     best = _best_by_distance(word, cursor.fetchall())
                 if best and not self._same_stem(cursor, word, best):
@@ -337,7 +343,7 @@ class _Postgres:
             candidates = candidates.exclude(
                 search_vector=SearchQuery(word, search_type="plain", config=CONFIG)
             )
-        candidates = _newest(candidates)
+        candidates = _newest(candidates, FALLBACK_AT_MOST)
         compiler = candidates.query.get_compiler(connection=connection)
         vector = '"kb_article"."search_vector"'
         cases, params = [], []
@@ -435,11 +441,18 @@ class _Postgres:
         return hits
 
 
-def _newest(matching: QuerySet[Article]) -> QuerySet[Article]:
-    """At most ``RANK_AT_MOST`` of the matching articles, the newest: ranking
-    reads every candidate's vector, and when thousands have the words in their
-    title or symptoms, the newest of them are the ones worth ranking."""
-    newest = matching.order_by("-id").values("id")[:RANK_AT_MOST]
+def _newest(
+    matching: QuerySet[Article], at_most: int = RANK_AT_MOST
+) -> QuerySet[Article]:
+    """At most ``at_most`` of the matching articles, the newest: ranking reads
+    every candidate's vector, and when thousands have the words in their title
+    or symptoms, the newest of them are the ones worth ranking."""
+    # Ordered by an expression, not the column: with the primary key's order the
+    # planner walks the whole table backwards when the words are rare, instead
+    # of reading the matches from the GIN index and sorting those.
+    newest = (
+        matching.annotate(newest=F("id") + 0).order_by("-newest").values("id")[:at_most]
+    )
     return Article.objects.filter(pk__in=newest)
 
 

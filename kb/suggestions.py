@@ -98,6 +98,7 @@ def incident_suggestions(
         query=text,
         public_vocabulary=not reads_internal(user),
         limit=limit,
+        correct=False,
     )
     suggestions = IncidentSuggestions(result=result)
     suggestions.known_error = next(
