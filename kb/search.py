@@ -6,13 +6,14 @@ services' and categories' names B, body C) under a GIN index. A query is read wi
 ``ts_rank``, and its matching words are marked with ``ts_headline``.
 
 People type questions, not keyword lists, so when requiring every word finds too
-little the search falls back to ranking the articles that match any of the words
-(and the synonyms below), scored by rank times the share of the query's words
-they match, above a minimum: a single common word does not drag in unrelated
-articles. Query words that match nothing are corrected against the vocabulary of
-the articles the reader may see (``SearchTerm``): by trigram similarity for long
-words (``pg_trgm``), by edit distance for short ones, which share no trigram
-with what was meant ("vnp" and "vpn"), with ``fuzzystrmatch``'s levenshtein.
+little the search falls back to the articles that match some of the words (and
+the synonyms below): each word counts for the field it is found in, and an
+article needs a minimum mean over the words, so a single common word does not
+drag in unrelated articles. Query words the reader's vocabulary does not know are
+corrected against it (``SearchTerm``: the words of the articles they may read): by
+trigram similarity for long words (``pg_trgm``), by edit distance for short ones,
+which share no trigram with what was meant ("vnp" and "vpn"), with
+``fuzzystrmatch``'s levenshtein.
 
 Any other database (the embedded SQLite of ``make run``) gets the same steps done
 plainly in Python over the visible articles: worse ranking, no errors.
