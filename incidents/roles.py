@@ -43,15 +43,22 @@ _AGENT = (
     "incidents.merge_incident",
     "incidents.add_problem",
     "incidents.change_problem",
+    # The knowledge base: agents read and write articles; publishing is below.
+    "kb.view_article",
+    "kb.add_article",
+    "kb.change_article",
     # Their own teams' dashboards (managers' and incident managers' cover all).
     "dashboards.view_team_dashboards",
 )
+# Team leads and incident managers decide what the knowledge base says.
+_KB_PUBLISH = ("kb.publish_article",)
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.REQUESTER: ("incidents.use_requester_portal",),
     Role.AGENT: _AGENT,
     Role.INCIDENT_MANAGER: (
         *_AGENT,
+        *_KB_PUBLISH,
         "incidents.manage_major_incidents",
         "incidents.view_sla_dashboards",
         "incidents.confirm_for_requester",

@@ -236,7 +236,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dashboards.tasks.digest_send_task",
         "schedule": 60 * 60.0,
     },
+    "kb-stale-articles": {
+        "task": "kb.tasks.article_remind_stale_task",
+        "schedule": 60 * 60.0,
+    },
 }
+
+# Demo data of other apps, loaded by `manage.py seed_demo` after the incidents' own
+# (see incidents/management/commands/seed_demo.py).
+DEMO_LOADERS = ["kb.demo.demo_seed"]
 
 # ---------------------------------------------------------------- API
 REST_FRAMEWORK = {
@@ -267,6 +275,8 @@ SPECTACULAR_SETTINGS = {
         "AlertStatusEnum": ["firing", "resolved"],
         "NoteKindEnum": "incidents.models.IncidentNote.Kind",
         "LevelEnum": "incidents.models.Urgency",
+        "ArticleKindEnum": "kb.models.ArticleKind",
+        "ArticleUseKindEnum": "kb.models.ArticleUse.Kind",
     },
 }
 # Alert payloads above this are answered 413 without being read further.

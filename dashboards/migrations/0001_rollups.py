@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('incidents', '0011_dashboard_figure_indexes'),
+        ('incidents', '0012_dashboard_figure_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

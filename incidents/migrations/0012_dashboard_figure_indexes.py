@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0010_response_warning'),
+        ('incidents', '0011_article_events'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
