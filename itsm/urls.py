@@ -27,8 +27,12 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("incidents.urls")),
     path("", include("incidents.status.urls")),
+    path("", include("kb.urls")),
+    path("", include("dashboards.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("incidents.api.urls", "api"))),
+    path("api/v1/kb/", include(("kb.api.urls", "kb-api"))),
+    path("api/v1/dashboards/", include("dashboards.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/",
