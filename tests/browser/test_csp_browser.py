@@ -1,7 +1,8 @@
 """Every page works under the Content-Security-Policy, in a real browser that
 reports what the policy blocks: the console (with its live queue and priority),
 the portal (with its suggestions while typing), the status page, the admin and
-the API docs. Any violation, console error or script error fails the test."""
+the API docs, the knowledge base and the dashboards. Any violation, console
+error or script error fails the test."""
 
 from __future__ import annotations
 
@@ -181,3 +182,20 @@ def test_the_admin_and_the_api_docs_work_under_the_policy(watched: Any) -> None:
     page.get_by_role("button", name="Authorize").click()
     expect(page.get_by_text("Available authorizations")).to_be_visible()
     assert Incident.objects.count() == 0
+
+
+def test_the_knowledge_base_and_the_dashboards_work_under_the_policy(
+    watched: Any, desk: Any
+) -> None:
+    agent_page = watched().page
+    log_in(agent_page, "alex", PASSWORD)
+    agent_page.goto("/kb/")
+    expect(agent_page.locator("main h1")).to_be_visible()
+    agent_page.goto("/kb/new/")
+    expect(agent_page.locator("main form")).to_be_visible()
+
+    make_user(role=Role.MANAGER, username="morgan")
+    manager_page = watched().page
+    log_in(manager_page, "morgan", PASSWORD)
+    manager_page.goto("/dashboards/")
+    expect(manager_page.locator("main h1")).to_be_visible()

@@ -20,6 +20,8 @@ from incidents.models import (
 )
 from incidents.services.alerts import integration_create
 from incidents.services.tokens import api_token_create
+from kb.models import Article, ArticleUse, ArticleVersion
+from kb.services import article_create
 from tests.incidents.conftest import incident_in
 
 pytestmark = pytest.mark.django_db
@@ -66,18 +68,26 @@ HOSTILE = {
 
 @pytest.fixture
 def callers(org: SimpleNamespace) -> SimpleNamespace:
-    """A person who may do most things, an incident for them to act on, and one
-    integration token per kind."""
+    """A person who may do most things, an incident and a draft article for them
+    to act on, and one integration token per kind."""
     org.team.members.add(org.incident_manager)
     _, person = api_token_create(user=org.incident_manager, name="tests")
     integrations = {
         kind: integration_create(name=kind, kind=kind)[1]
         for kind in Integration.Kind.values
     }
+    article = article_create(
+        by=org.incident_manager, title="Restart the mail relay", owner_team=org.team
+    )
     return SimpleNamespace(
         person=person,
         integrations=integrations,
-        incident=incident_in(Incident.Status.INVESTIGATING, org),
+        numbers={
+            "/api/v1/incidents/": incident_in(
+                Incident.Status.INVESTIGATING, org
+            ).number,
+            "/api/v1/kb/": article.number,
+        },
     )
 
 
@@ -90,6 +100,9 @@ def _written() -> tuple[int, ...]:
             IncidentNote,
             StakeholderUpdate,
             AlertDelivery,
+            Article,
+            ArticleVersion,
+            ArticleUse,
         )
     )
 
@@ -109,9 +122,12 @@ def test_hostile_body_is_400_json_and_writes_nothing(
     kind = INTAKE_KINDS.get(path)
     token = callers.integrations[kind] if kind else callers.person
     before = _written()
+    number = next(
+        (n for prefix, n in callers.numbers.items() if path.startswith(prefix)), ""
+    )
     response = Client().generic(
         method,
-        path.replace("{number}", callers.incident.number),
+        path.replace("{number}", number),
         body,
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {token}",
