@@ -13,6 +13,7 @@ from django.db import models, transaction
 from incidents import services
 from incidents.models import Category, Incident, Service, Team
 from incidents.roles import Role, roles_sync
+from incidents.status.demo import demo_status_page
 
 # (name, tier, next tier)
 DEMO_TEAMS = [
@@ -41,6 +42,8 @@ DEMO_SERVICES = [
         "Systems",
     ),
 ]
+# Services only staff see: never named to requesters or on the status page.
+INTERNAL_SERVICES = {"Payroll"}
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,7 @@ def demo_seed(*, password: str | None = None) -> DemoSeedResult:
         service = Service.objects.filter(name=name).first() or Service(name=name)
         service.description = description
         service.team = teams[team_name]
+        service.is_public = name not in INTERNAL_SERVICES
         _save(service)
 
     User = get_user_model()
@@ -204,6 +208,7 @@ def demo_seed(*, password: str | None = None) -> DemoSeedResult:
         (created if is_new else existing).append(spec.username)
         users[spec.username] = user
     _demo_incidents(users)
+    demo_status_page(users["incident_manager"], agent=users["agent"])
 
     return DemoSeedResult(
         created_users=created,

@@ -18,8 +18,9 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", include("incidents.urls")),
+    # The status page first: its console pages sit under console/status/.
     path("", include("incidents.status.urls")),
+    path("", include("incidents.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("incidents.api.urls", "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
