@@ -31,6 +31,7 @@ class NavItem:
 # In order of precedence: a user's home page is the first item they may open.
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Queue", "incidents:console", "incidents.use_agent_console"),
+    NavItem("Status entries", "status:console", "incidents.use_agent_console"),
     NavItem("Dashboards", "incidents:dashboards", "incidents.view_sla_dashboards"),
     NavItem("Portal", "incidents:portal", "incidents.use_requester_portal"),
     NavItem("Admin", "admin:index", staff_only=True),

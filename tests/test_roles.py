@@ -13,18 +13,19 @@ from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
-AREAS = ["/console/", "/portal/", "/dashboards/", "/admin/"]
+AREAS = ["/console/", "/console/status/", "/portal/", "/dashboards/", "/admin/"]
 
 # role -> the areas it may open; every other area must be refused.
 OPENS = {
     Role.REQUESTER: {"/portal/"},
-    Role.AGENT: {"/console/"},
-    Role.INCIDENT_MANAGER: {"/console/", "/dashboards/"},
+    Role.AGENT: {"/console/", "/console/status/"},
+    Role.INCIDENT_MANAGER: {"/console/", "/console/status/", "/dashboards/"},
     Role.MANAGER: {"/dashboards/"},
     Role.ADMIN: {"/admin/"},
 }
 NAV_LABELS = {
     "/console/": "Queue",
+    "/console/status/": "Status entries",
     "/portal/": "Portal",
     "/dashboards/": "Dashboards",
     "/admin/": "Admin",

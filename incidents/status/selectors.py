@@ -346,29 +346,42 @@ def _component(
         "updated_at": max([created, *changes]),
         "uptime": percent,
         "uptime_label": uptime.uptime_label(percent),
-        "days": [_day(day, parts, now=now) for day in days],
+        "days": _trouble_days(parts, days),
     }
 
 
-def _day(day: date, parts: list[uptime.Segment], *, now: datetime) -> Content:
-    """One day of a component's bar: its worst state and minutes by state."""
-    start, end = day_start(day), min(day_start(day + timedelta(days=1)), now)
-    minutes: dict[str, float] = defaultdict(float)
-    for part in uptime.clip(parts, start, end):
-        minutes[part.state] += part.minutes
-    state = uptime.worst(minutes)
-    summary = ", ".join(
-        f"{STATE_LABELS[s].lower()} {_duration(m)}"
-        for s, m in sorted(minutes.items(), key=lambda i: -uptime.STATE_RANK[i[0]])
-    )
-    return {
-        "date": day,
-        "state": state,
-        "summary": summary or "no incidents",
-        "downtime_minutes": round(
-            uptime.downtime_minutes(uptime.clip(parts, start, end))
-        ),
-    }
+def _trouble_days(parts: list[uptime.Segment], days: list[date]) -> list[Content]:
+    """The days of a component's bar that were not all operational: each with its
+    place in the bar (0 is the oldest day), its worst state, minutes by state and
+    weighted downtime. The other days are operational; the bar draws them as
+    such without a row each."""
+    first = days[0]
+    minutes: dict[date, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for part in parts:  # each part cut at the local midnights it spans
+        day = timezone.localdate(part.start)
+        while day_start(day) < part.end:
+            start, end = day_start(day), day_start(day + timedelta(days=1))
+            overlap = min(part.end, end) - max(part.start, start)
+            minutes[day][part.state] += overlap.total_seconds() / 60
+            day += timedelta(days=1)
+    found = []
+    for day in sorted(minutes):
+        by_state = minutes[day]
+        summary = ", ".join(
+            f"{STATE_LABELS[s].lower()} {_duration(m)}"
+            for s, m in sorted(by_state.items(), key=lambda i: -uptime.STATE_RANK[i[0]])
+        )
+        down = sum(uptime.WEIGHTS.get(s, 0.0) * m for s, m in by_state.items())
+        found.append(
+            {
+                "index": (day - first).days,
+                "date": day,
+                "state": uptime.worst(by_state),
+                "summary": summary,
+                "downtime_minutes": round(down),
+            }
+        )
+    return found
 
 
 def _duration(minutes: float) -> str:

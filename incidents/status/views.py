@@ -69,15 +69,10 @@ def status_html(request: HttpRequest) -> HttpResponse:
 
 
 def status_json_body(content: dict) -> dict:
-    """The content as ``/status.json`` gives it: a component's bar lists only
-    its days with trouble, and a group names its components by id."""
-    components = [
-        {
-            **{k: v for k, v in c.items() if k != "days"},
-            "incident_days": [d for d in c["days"] if d["state"] != "operational"],
-        }
-        for c in content["components"]
-    ]
+    """The content as ``/status.json`` gives it: a group names its components by
+    id. A component's ``days`` are the days of its bar that were not all
+    operational (``index`` 0 is the oldest of the ``uptime_days``)."""
+    components = content["components"]
     groups = [
         {**g, "components": [c["id"] for c in g["components"]]}
         for g in content["groups"]

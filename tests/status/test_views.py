@@ -113,8 +113,10 @@ def test_the_page_shows_components_in_groups_entries_and_maintenance(
     assert "Backup robot" not in html
     assert 'class="status-banner state-major_outage"' in html
     assert "Major Service Outage" in html
-    # 90 days per component; uptime shown.
-    assert components.count("<li") == 2 + 2 * 90
+    # A bar of 90 days each; Email's today is drawn in its state, named.
+    assert components.count('<li class="status-component"') == 2
+    assert components.count('viewBox="0 0 90 10"') == 2
+    assert components.count('<rect class="state-major_outage" x="89"') == 1
     assert "% uptime" in components
 
 
