@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "itsm.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The public status page's kept renderings, as cheap as a static file.
+    "incidents.status.middleware.CachedStatusPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

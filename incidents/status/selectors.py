@@ -30,7 +30,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
@@ -50,7 +50,7 @@ from incidents.models import (
 )
 from incidents.status import uptime
 from incidents.status.access import may_publish
-from itsm.cache import cached, forget
+from itsm.cache import cached, forget, peek
 
 # Bump when the content's shape changes, so a deploy never renders a cached
 # dictionary (or bytes) of the old shape.
@@ -73,6 +73,7 @@ RENDERINGS = (
 )
 
 Content = dict[str, Any]
+T = TypeVar("T")
 
 STATE_LABELS = dict(ComponentState.choices)
 # The page's state in Statuspage's words: (indicator, description).
@@ -106,11 +107,20 @@ def status_page(*, now: datetime | None = None) -> Content:
     return cached(CONTENT_KEY, compute, _timeout()) if _timeout() > 0 else compute()
 
 
-def cached_rendering(name: str, render: Callable[[], bytes]) -> bytes:
+def _rendering_key(name: str) -> str:
+    return f"{CACHE_VERSION}:render:{name}"
+
+
+def cached_rendering(name: str, render: Callable[[], T]) -> T:
     """One rendering of the content (the page, a JSON shape), kept beside it so
     a cached read is one cache look-up and no rendering."""
-    key = f"{CACHE_VERSION}:render:{name}"
+    key = _rendering_key(name)
     return cached(key, render, _timeout()) if _timeout() > 0 else render()
+
+
+def cached_rendering_peek(name: str) -> Any:
+    """The rendering ``name`` if the cache holds it, else None (never computes)."""
+    return peek(_rendering_key(name)) if _timeout() > 0 else None
 
 
 def entry_key(public_id: str) -> str:
@@ -122,7 +132,7 @@ def status_cache_clear(*, entries: Iterable[str] = ()) -> None:
     ``entries``, by public id): the next read computes them anew."""
     forget(CONTENT_KEY)
     for name in RENDERINGS:
-        forget(f"{CACHE_VERSION}:render:{name}")
+        forget(_rendering_key(name))
     for public_id in entries:
         forget(entry_key(public_id))
 

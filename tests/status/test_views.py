@@ -4,12 +4,14 @@ text is escaped; the feed's links are absolute."""
 
 from __future__ import annotations
 
+import gzip
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.test import Client
 from django.utils import timezone
 
@@ -66,6 +68,55 @@ def test_anyone_reads_it_with_a_public_cache_header_and_no_cookie(
     # Nothing per visitor that a shared cache could hand to the next one.
     assert not response.cookies
     assert "Cookie" not in response.get("Vary", "")
+
+
+@pytest.mark.parametrize("path", ["/status", "/status.json", "/api/v2/summary.json"])
+def test_a_client_that_accepts_gzip_gets_it_compressed_once(
+    client: Client, desk: SimpleNamespace, path: str, django_assert_num_queries: Any
+) -> None:
+    publish(desk, major(desk))
+    plain = client.get(path)
+    packed = client.get(path, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    assert "Content-Encoding" not in plain
+    assert packed["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.content) == plain.content
+    assert len(packed.content) < len(plain.content)
+    assert "Accept-Encoding" in packed["Vary"] and "Accept-Encoding" in plain["Vary"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in PAGES if p != "/status/feed.atom"],  # the feed has its host
+)
+def test_a_kept_rendering_is_answered_before_the_rest_of_the_stack(
+    client: Client,
+    desk: SimpleNamespace,
+    monkeypatch: pytest.MonkeyPatch,
+    django_assert_num_queries: Any,
+    path: str,
+) -> None:
+    """The first request renders through the view and keeps it; the next are
+    answered from the cache before sessions, CSRF, authentication and URL
+    resolution, with the same headers."""
+    through_the_stack = []
+    original = SessionMiddleware.process_request
+
+    def counted(self: Any, request: Any) -> None:
+        through_the_stack.append(request.path)
+        original(self, request)
+
+    monkeypatch.setattr(SessionMiddleware, "process_request", counted)
+    publish(desk, major(desk))
+    first = client.get(path, HTTP_ACCEPT_ENCODING="gzip")
+    with django_assert_num_queries(0):
+        second = client.get(path, HTTP_ACCEPT_ENCODING="gzip")
+    assert through_the_stack == [path]
+    assert second.content == first.content
+    ignored = {"Content-Length"}
+    assert {k: v for k, v in second.items() if k not in ignored} == {
+        k: v for k, v in first.items() if k not in ignored
+    }
+    assert client.get(path, HTTP_HOST="elsewhere.example").status_code == 400
 
 
 @pytest.mark.parametrize("path", PAGES)
