@@ -30,6 +30,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
+from time import monotonic
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -107,20 +108,41 @@ def status_page(*, now: datetime | None = None) -> Content:
     return cached(CONTENT_KEY, compute, _timeout()) if _timeout() > 0 else compute()
 
 
+# Renderings this process fetched lately: name -> (kept until, rendering). A read
+# within LOCAL_SECONDS costs no cache round trip; forgetting the page clears it in
+# this process at once, and other processes see the change within LOCAL_SECONDS
+# (well inside the max-age browsers and proxies are told).
+LOCAL_SECONDS = 1.0
+_local: dict[str, tuple[float, Any]] = {}
+
+
 def _rendering_key(name: str) -> str:
     return f"{CACHE_VERSION}:render:{name}"
+
+
+def _remember(name: str, value: T) -> T:
+    _local[name] = (monotonic() + min(LOCAL_SECONDS, _timeout()), value)
+    return value
 
 
 def cached_rendering(name: str, render: Callable[[], T]) -> T:
     """One rendering of the content (the page, a JSON shape), kept beside it so
     a cached read is one cache look-up and no rendering."""
-    key = _rendering_key(name)
-    return cached(key, render, _timeout()) if _timeout() > 0 else render()
+    if _timeout() <= 0:
+        return render()
+    return _remember(name, cached(_rendering_key(name), render, _timeout()))
 
 
 def cached_rendering_peek(name: str) -> Any:
-    """The rendering ``name`` if the cache holds it, else None (never computes)."""
-    return peek(_rendering_key(name)) if _timeout() > 0 else None
+    """The rendering ``name`` if this process or the cache holds it, else None
+    (never computes)."""
+    if _timeout() <= 0:
+        return None
+    until, value = _local.get(name, (0.0, None))
+    if until > monotonic():
+        return value
+    value = peek(_rendering_key(name))
+    return None if value is None else _remember(name, value)
 
 
 def entry_key(public_id: str) -> str:
@@ -131,6 +153,7 @@ def status_cache_clear(*, entries: Iterable[str] = ()) -> None:
     """Forget the cached content and its renderings (and the pages of
     ``entries``, by public id): the next read computes them anew."""
     forget(CONTENT_KEY)
+    _local.clear()
     for name in RENDERINGS:
         forget(_rendering_key(name))
     for public_id in entries:
@@ -209,7 +232,7 @@ def status_page_compute(*, now: datetime) -> Content:
     groups = _groups(services, components)
     overall = uptime.worst(c["state"] for c in components)
     indicator, description = PAGE_STATES[overall]
-    shown = [entry_content(e, names, now=now) for e in entries]
+    shown = [entry_content(e, names) for e in entries]
     maintenance = [_window(w, now=now) for w in windows]
     updated = [since, *(e["updated_at"] for e in shown)]
     updated += [m["updated_at"] for m in maintenance]
@@ -434,9 +457,7 @@ def _sections(components: list[Content], groups: list[Content]) -> list[Content]
     return sections + [{"group": g, "components": g["components"]} for g in groups]
 
 
-def entry_content(
-    entry: StatusEntry, names: dict[int, str], *, now: datetime
-) -> Content:
+def entry_content(entry: StatusEntry, names: dict[int, str]) -> Content:
     """An entry as the public reads it. ``names`` are the public services' names:
     an impact on a service that is no longer public is left out."""
     states: dict[int, str] = {}
@@ -528,7 +549,7 @@ def day_start(day: date) -> datetime:
 
 
 # ---------------------------------------------------------------- one entry
-def status_entry_page(*, public_id: str, now: datetime | None = None) -> Content | None:
+def status_entry_page(*, public_id: str) -> Content | None:
     """One published entry as its own page shows it (None: no such published
     entry), cached like the page; five queries when it is not cached (the
     entry, its impacts, its messages, their public services' names, the page's
@@ -543,7 +564,7 @@ def status_entry_page(*, public_id: str, now: datetime | None = None) -> Content
             Service.objects.filter(pk__in=ids, is_public=True).values_list("id", "name")
         )
         return {
-            **entry_content(entry, names, now=now or timezone.now()),
+            **entry_content(entry, names),
             "page_name": StatusPageSettings.current().name,
         }
 

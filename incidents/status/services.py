@@ -754,7 +754,7 @@ def status_message_fanout_batch(
         ).order_by("pk")[:size]
     )
     if subscribers:
-        entry = status_entry_page(public_id=message.entry.public_id, now=at)
+        entry = status_entry_page(public_id=message.entry.public_id)
         rows = _rows(subscribers, message=message, entry=entry, at=at)
         outbox_write(rows)
         message.fanout_cursor = subscribers[-1].pk

@@ -20,8 +20,13 @@ from incidents.models import (
     ComponentState,
     StatusComponent,
 )
+from incidents.status import selectors
 from incidents.status import services as status
-from incidents.status.selectors import status_page_compute
+from incidents.status.selectors import (
+    LOCAL_SECONDS,
+    status_cache_clear,
+    status_page_compute,
+)
 from tests.factories import make_service
 from tests.status.conftest import major, plan, publish, say
 
@@ -117,6 +122,34 @@ def test_a_kept_rendering_is_answered_before_the_rest_of_the_stack(
         k: v for k, v in first.items() if k not in ignored
     }
     assert client.get(path, HTTP_HOST="elsewhere.example").status_code == 400
+
+
+def test_a_process_answers_from_its_own_memory_for_a_second(
+    client: Client, desk: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Within LOCAL_SECONDS a read needs no cache round trip (a static file needs
+    none either); forgetting the page empties this memory too."""
+    from itsm import cache as shared
+
+    now = [1000.0]
+    monkeypatch.setattr(selectors, "monotonic", lambda: now[0])
+    publish(desk, major(desk))
+    first = client.get("/status")
+    looked_up = []
+    real_get = shared.cache.get
+    monkeypatch.setattr(
+        shared.cache, "get", lambda *a, **k: looked_up.append(a) or real_get(*a, **k)
+    )
+    assert client.get("/status").content == first.content
+    assert looked_up == []
+    now[0] += LOCAL_SECONDS + 0.1
+    assert client.get("/status").content == first.content
+    assert len(looked_up) == 1  # the shared cache, once, and kept again
+    assert client.get("/status").content == first.content
+    assert len(looked_up) == 1
+    status_cache_clear()
+    client.get("/status")
+    assert len(looked_up) > 1
 
 
 @pytest.mark.parametrize("path", PAGES)
