@@ -53,6 +53,16 @@ def test_the_incident_page_shows_the_proposal_to_managers_and_agents(
     assert "See the proposal" in html
 
 
+def test_without_an_entry_only_those_who_may_publish_see_the_card(
+    client: Client, desk: SimpleNamespace
+) -> None:
+    incident = major(desk, priority=3)
+    url = f"/console/{incident.number}/"
+    assert 'id="status-page-h"' not in _as(client, desk.agent).get(url).content.decode()
+    html = _as(Client(), desk.manager).get(url).content.decode()
+    assert "Prepare a public entry" in html
+
+
 def test_the_console_lists_proposals_and_open_entries(
     client: Client, desk: SimpleNamespace
 ) -> None:
