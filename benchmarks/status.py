@@ -49,7 +49,7 @@ from common import (
 from console import prepare, seed_and_report, write_settings
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/itsm_bench_status"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/6"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/7"
 SETTINGS_MODULE = "bench_console_settings"  # the module console.write_settings writes
 
 COMPONENTS = 50

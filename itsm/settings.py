@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "incidents",
     "kb",
     "reviews",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
@@ -205,6 +206,9 @@ CELERY_TASK_TIME_LIMIT = 90
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# How often beat brings the dashboards' rollups up to date (the pages say so).
+DASHBOARDS_REFRESH_SECONDS = envint("DASHBOARDS_REFRESH_SECONDS", 20)
+
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "itsm.tasks.worker_heartbeat_record",
@@ -226,11 +230,27 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.attachments_prune_task",
         "schedule": 24 * 60 * 60.0,
     },
+    "dashboards-refresh": {
+        "task": "dashboards.tasks.rollup_refresh_task",
+        "schedule": float(DASHBOARDS_REFRESH_SECONDS),
+    },
+    "dashboards-digest": {
+        "task": "dashboards.tasks.digest_send_task",
+        "schedule": 60 * 60.0,
+    },
+    "kb-stale-articles": {
+        "task": "kb.tasks.article_remind_stale_task",
+        "schedule": 60 * 60.0,
+    },
     "status-fanout-sweep": {
         "task": "incidents.status.tasks.status_fanout_sweep_task",
         "schedule": 30.0,
     },
 }
+
+# Demo data of other apps, loaded by `manage.py seed_demo` after the incidents' own
+# (see incidents/management/commands/seed_demo.py).
+DEMO_LOADERS = ["kb.demo.demo_seed"]
 
 # ---------------------------------------------------------------- API
 REST_FRAMEWORK = {
@@ -261,6 +281,8 @@ SPECTACULAR_SETTINGS = {
         "AlertStatusEnum": ["firing", "resolved"],
         "NoteKindEnum": "incidents.models.IncidentNote.Kind",
         "LevelEnum": "incidents.models.Urgency",
+        "ArticleKindEnum": "kb.models.ArticleKind",
+        "ArticleUseKindEnum": "kb.models.ArticleUse.Kind",
     },
 }
 # Alert payloads above this are answered 413 without being read further.

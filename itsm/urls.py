@@ -21,8 +21,12 @@ urlpatterns = [
     # The status page first: its console pages sit under console/status/.
     path("", include("incidents.status.urls")),
     path("", include("incidents.urls")),
+    path("", include("kb.urls")),
+    path("", include("dashboards.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("incidents.api.urls", "api"))),
+    path("api/v1/kb/", include(("kb.api.urls", "kb-api"))),
+    path("api/v1/dashboards/", include("dashboards.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/",

@@ -18,7 +18,11 @@ AREAS = ["/console/", "/console/status/", "/portal/", "/dashboards/", "/admin/"]
 # role -> the areas it may open; every other area must be refused.
 OPENS = {
     Role.REQUESTER: {"/portal/"},
-    Role.AGENT: {"/console/", "/console/status/"},
+    Role.AGENT: {
+        "/console/",
+        "/console/status/",
+        "/dashboards/",
+    },  # their own teams' dashboards
     Role.INCIDENT_MANAGER: {"/console/", "/console/status/", "/dashboards/"},
     Role.MANAGER: {"/dashboards/"},
     Role.ADMIN: {"/admin/"},
@@ -44,6 +48,9 @@ def test_role_opens_only_its_areas(role: str, path: str) -> None:
     response = _client_for(role).get(path)
     if path in OPENS[role]:
         assert response.status_code == 200
+    elif path == "/dashboards/":
+        # Dashboards are not there for those who may read none.
+        assert response.status_code == 404
     elif path == "/admin/":
         # Django's admin sends non-staff users to its own login page.
         assert response.status_code == 302

@@ -10,7 +10,6 @@ from typing import Any
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -321,10 +320,3 @@ def incident_new(request: HttpRequest) -> HttpResponse:
     status = 400 if request.method == "POST" else 200
     context = {"form": form, "draft": draft_key(request, "new", "incident")}
     return render(request, "incidents/incident_form.html", context, status=status)
-
-
-@login_required
-@permission_required("incidents.view_sla_dashboards", raise_exception=True)
-def dashboards(request: HttpRequest) -> HttpResponse:
-    teams = selectors.team_list()
-    return render(request, "incidents/dashboards.html", {"teams": teams})

@@ -336,6 +336,21 @@ class Incident(ConcurrentTransitionMixin, models.Model):
                 ),
             ),
             models.Index(fields=["next_update_due_at"], name="incident_update_due"),
+            # The lists behind the dashboards' figures (incidents.console.figures)
+            # select by these instants within a period.
+            models.Index(fields=["logged_at"], name="incident_logged"),
+            models.Index(fields=["acknowledged_at"], name="incident_acknowledged"),
+            models.Index(fields=["resolved_at"], name="incident_resolved"),
+            models.Index(
+                fields=["respond_breached_at"],
+                name="incident_respond_breached",
+                condition=models.Q(respond_breached_at__isnull=False),
+            ),
+            models.Index(
+                fields=["resolve_breached_at"],
+                name="incident_resolve_breached",
+                condition=models.Q(resolve_breached_at__isnull=False),
+            ),
             # The queue's priority sort: open incidents in the order it shows them
             # (no priority last, newest first within a priority), so a page is a
             # range of this index, not a sort of every open incident.

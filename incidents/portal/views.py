@@ -22,7 +22,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents import services
-from incidents.access import add_service_errors, area_required, draft_key
+from incidents.access import (
+    add_service_errors,
+    area_required,
+    draft_key,
+    sandboxed_file,
+)
 from incidents.exceptions import IncidentConflict
 from incidents.models import Attachment, Incident, Service
 from incidents.portal import forms, selectors
@@ -293,16 +298,4 @@ def attachment_download(request: HttpRequest, pk: str) -> FileResponse:
         attachment = selectors.attachment_get(user=request.user, pk=pk)
     except (Attachment.DoesNotExist, ValidationError):
         raise Http404 from None
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=attachment.name,
-        content_type=attachment.content_type,
-    )
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return sandboxed_file(attachment)

@@ -97,7 +97,10 @@ def incident_post_update(
     )
     if is_public:
         status_page_changed(incident)
-    if incident.next_update_due_at is not None:
+    # The due time this update answers, kept on the timeline: whether updates go
+    # out on time is read from there (the dashboards' communication figures).
+    due = incident.next_update_due_at
+    if due is not None:
         # The cadence starts again from this update (sla_sync sets the next one).
         incident.next_update_due_at = incident.update_reminded_at = None
         save(incident, at=at)
@@ -108,5 +111,6 @@ def incident_post_update(
         at=at,
         update=update.pk,
         public=is_public,
+        due=due.isoformat() if due else None,
     )
     return update

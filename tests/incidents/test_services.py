@@ -425,11 +425,17 @@ def test_empty_note_is_refused(org: SimpleNamespace) -> None:
 
 def test_stakeholder_update_goes_to_the_log(org: SimpleNamespace) -> None:
     incident = incident_in(S.INVESTIGATING, org)
+    due = incident.next_update_due_at  # a P2: an update every hour
     update = services.incident_post_update(
         incident=incident, by=org.agent, body="Mail relay restarted", is_public=True
     )
     assert list(incident.updates.all()) == [update]
-    assert incident.events.last().data == {"update": update.pk, "public": True}
+    # The due time it answered is kept: whether updates go out on time.
+    assert incident.events.last().data == {
+        "update": update.pk,
+        "public": True,
+        "due": due.isoformat(),
+    }
 
 
 def test_no_updates_after_closure(org: SimpleNamespace) -> None:
