@@ -16,6 +16,7 @@ from django.utils import timezone
 from incidents import services
 from incidents.models import Category, Incident, Service, Team
 from incidents.roles import Role, roles_sync
+from incidents.status.demo import demo_status_page
 
 # (name, tier, next tier)
 DEMO_TEAMS = [
@@ -44,6 +45,8 @@ DEMO_SERVICES = [
         "Systems",
     ),
 ]
+# Services only staff see: never named to requesters or on the status page.
+INTERNAL_SERVICES = {"Payroll"}
 
 
 @dataclass(frozen=True)
@@ -395,6 +398,7 @@ def demo_seed(*, password: str | None = None) -> DemoSeedResult:
         service = Service.objects.filter(name=name).first() or Service(name=name)
         service.description = description
         service.team = teams[team_name]
+        service.is_public = name not in INTERNAL_SERVICES
         _save(service)
 
     User = get_user_model()
@@ -423,6 +427,7 @@ def demo_seed(*, password: str | None = None) -> DemoSeedResult:
         users[spec.username] = user
     _demo_incidents(users)
     _demo_history(users, now=timezone.now())
+    demo_status_page(users["incident_manager"], agent=users["agent"])
 
     return DemoSeedResult(
         created_users=created,

@@ -63,6 +63,10 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "incidents.view_sla_dashboards",
         "incidents.confirm_for_requester",
         "incidents.correct_incident_timestamps",
+        # The status page: publish entries, announce planned maintenance.
+        "incidents.publish_statusentry",
+        "incidents.add_maintenancewindow",
+        "incidents.change_maintenancewindow",
     ),
     Role.MANAGER: ("incidents.view_sla_dashboards", *_ORG_READ, *_INCIDENT_READ),
 }

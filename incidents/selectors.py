@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from incidents.console.figures import figure_condition
 from incidents.console.queue import ROW_FIELDS, QueueRow, queue_rows, rows_signature
@@ -20,7 +20,9 @@ from incidents.models import (
     AlertDelivery,
     Incident,
     IncidentEvent,
+    MaintenanceWindow,
     Priority,
+    Service,
     Team,
 )
 from incidents.models.incident import PRIORITY_RANK
@@ -277,3 +279,12 @@ def incident_allowed_transitions(
         for rule in rules
         if rule.source in (incident.status, "*") and rule.has_perm(incident, user)
     ]
+
+
+def services_in_maintenance(*, at: datetime) -> QuerySet[Service]:
+    """The services (public or not) that a maintenance window that is not
+    cancelled covers at the instant ``at``: alerts for them are expected."""
+    covering = MaintenanceWindow.objects.in_progress(at=at).filter(
+        services=OuterRef("pk")
+    )
+    return Service.objects.filter(Exists(covering))

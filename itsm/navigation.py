@@ -37,6 +37,7 @@ class NavItem:
 # In order of precedence: a user's home page is the first item they may open.
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Queue", "incidents:console", "incidents.use_agent_console"),
+    NavItem("Status entries", "status:console", "incidents.use_agent_console"),
     NavItem(
         "Dashboards",
         "dashboards:index",

@@ -91,6 +91,8 @@ MIDDLEWARE = [
     # The Content-Security-Policy header on every response (below).
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The public status page's kept renderings, as cheap as a static file.
+    "incidents.status.middleware.CachedStatusPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -250,6 +252,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kb.tasks.article_remind_stale_task",
         "schedule": 60 * 60.0,
     },
+    "status-fanout-sweep": {
+        "task": "incidents.status.tasks.status_fanout_sweep_task",
+        "schedule": 30.0,
+    },
 }
 
 # Demo data of other apps, loaded by `manage.py seed_demo` after the incidents' own
@@ -302,6 +308,13 @@ if STATUS_CACHE_SECONDS < 0:
     raise ImproperlyConfigured(
         f"STATUS_CACHE_SECONDS={STATUS_CACHE_SECONDS} must be 0 or more"
     )
+# Subscription requests accepted per hour for one address and from one client.
+STATUS_SUBSCRIBE_PER_HOUR_ADDRESS = envint("STATUS_SUBSCRIBE_PER_HOUR_ADDRESS", 3)
+STATUS_SUBSCRIBE_PER_HOUR_CLIENT = envint("STATUS_SUBSCRIBE_PER_HOUR_CLIENT", 10)
+# Subscribers whose outbox rows one fan-out transaction writes.
+STATUS_FANOUT_BATCH = envint("STATUS_FANOUT_BATCH", 500)
+# Subscriber webhooks may go to private addresses (tests, closed networks only).
+STATUS_WEBHOOKS_ALLOW_PRIVATE = envbool("STATUS_WEBHOOKS_ALLOW_PRIVATE", False)
 
 # ---------------------------------------------------------------- auth
 AUTH_PASSWORD_VALIDATORS = [

@@ -25,8 +25,9 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", include("incidents.urls")),
+    # The status page first: its console pages sit under console/status/.
     path("", include("incidents.status.urls")),
+    path("", include("incidents.urls")),
     path("", include("kb.urls")),
     path("", include("dashboards.urls")),
     path("admin/", admin.site.urls),

@@ -13,18 +13,23 @@ from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
-AREAS = ["/console/", "/portal/", "/dashboards/", "/admin/"]
+AREAS = ["/console/", "/console/status/", "/portal/", "/dashboards/", "/admin/"]
 
 # role -> the areas it may open; every other area must be refused.
 OPENS = {
     Role.REQUESTER: {"/portal/"},
-    Role.AGENT: {"/console/", "/dashboards/"},  # their own teams' dashboards
-    Role.INCIDENT_MANAGER: {"/console/", "/dashboards/"},
+    Role.AGENT: {
+        "/console/",
+        "/console/status/",
+        "/dashboards/",
+    },  # their own teams' dashboards
+    Role.INCIDENT_MANAGER: {"/console/", "/console/status/", "/dashboards/"},
     Role.MANAGER: {"/dashboards/"},
     Role.ADMIN: {"/admin/"},
 }
 NAV_LABELS = {
     "/console/": "Queue",
+    "/console/status/": "Status entries",
     "/portal/": "Portal",
     "/dashboards/": "Dashboards",
     "/admin/": "Admin",

@@ -23,6 +23,7 @@ from incidents.exceptions import IncidentConflict
 from incidents.models import Impact, Incident, Priority, Urgency, priority_for
 from incidents.services.actions import incident_act
 from incidents.sla.sync import sla_clocks
+from incidents.status.selectors import status_card
 
 CONSOLE = "incidents.use_agent_console"
 
@@ -114,6 +115,7 @@ def _incident_for(request: HttpRequest, number: str) -> Incident:
         "merged_into",
         "follows_up",
         "problem",
+        "status_entry",  # the status page's card, without a query of its own
     )
     try:
         return visible.by_number(number)
@@ -187,6 +189,7 @@ def _detail(
         "attachments": incident.attachments.all(),
         "can_work": request.user.has_perm("incidents.work_incident"),
         "draft": draft_key(request, incident.number, ""),
+        **status_card(request.user, incident),
     }
     return render(request, "incidents/incident_detail.html", context, status=status)
 

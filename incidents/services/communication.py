@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 
 from incidents.models import Incident, IncidentEvent, IncidentNote, StakeholderUpdate
 from incidents.services._base import (
@@ -97,7 +96,7 @@ def incident_post_update(
         created_at=at,
     )
     if is_public:
-        transaction.on_commit(status_page_changed)
+        status_page_changed(incident)
     # The due time this update answers, kept on the timeline: whether updates go
     # out on time is read from there (the dashboards' communication figures).
     due = incident.next_update_due_at
