@@ -14,7 +14,9 @@ from playwright.sync_api import expect
 
 from incidents import services
 from incidents.models import Incident
+from incidents.models.status import ComponentState
 from incidents.roles import Role
+from incidents.status import services as status
 from incidents.status.selectors import status_cache_clear
 from tests.browser.conftest import log_in
 from tests.factories import PASSWORD, make_category, make_service, make_team, make_user
@@ -153,10 +155,18 @@ def test_the_portal_and_the_status_page_work_under_the_policy(
     page.goto("/portal/")
     expect(page.get_by_role("heading", name="My tickets")).to_be_visible()
 
+    # The public sees only what an incident manager published, in public words.
+    status.status_entry_publish(
+        incident=incident,
+        by=make_user(role=Role.INCIDENT_MANAGER, username="imani"),
+        title="Email delivery is delayed",
+        components={incident.services.get().pk: ComponentState.MAJOR},
+        message="Some messages are not being delivered; we are on it.",
+    )
     status_cache_clear()
     visitor = watched().page
     visitor.goto("/status")
-    expect(visitor.get_by_text(incident.title).first).to_be_visible()
+    expect(visitor.get_by_text("Email delivery is delayed").first).to_be_visible()
 
 
 def test_the_admin_and_the_api_docs_work_under_the_policy(watched: Any) -> None:
