@@ -473,8 +473,10 @@ def request(
         connection.close()
 
 
-def login(port: int, password: str) -> str:
-    """Log in as ``agent`` through the login form; returns the Cookie header
+def login(
+    port: int, password: str, username: str = "agent", home: str = "/console/"
+) -> str:
+    """Log in as ``username`` through the login form; returns the Cookie header
     (session and CSRF cookies) every measured request sends."""
     status, cookies, page = request(port, "GET", "/login/", {})
     token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
@@ -482,7 +484,7 @@ def login(port: int, password: str) -> str:
         raise BenchError(f"GET /login/ answered {status} without a CSRF token")
     form = urllib.parse.urlencode(
         {
-            "username": "agent",
+            "username": username,
             "password": password,
             "csrfmiddlewaretoken": token.group(1).decode(),
         }
@@ -496,9 +498,9 @@ def login(port: int, password: str) -> str:
     if status != 302 or "sessionid" not in cookies:
         raise BenchError(f"POST /login/ answered {status} without a session")
     cookie = "; ".join(f"{k}={cookies[k]}" for k in ("csrftoken", "sessionid"))
-    status, _, _ = request(port, "GET", "/console/", {"Cookie": cookie})
+    status, _, _ = request(port, "GET", home, {"Cookie": cookie})
     if status != 200:
-        raise BenchError(f"GET /console/ after logging in answered {status}")
+        raise BenchError(f"GET {home} after logging in answered {status}")
     return cookie
 
 

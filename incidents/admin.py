@@ -353,3 +353,7 @@ class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ["status", "channel", "event"]
     list_select_related = ["incident"]
     search_fields = ["recipient", "subject"]
+
+
+# The status page's models, from its own subpackage.
+from incidents.status import admin as status_admin  # noqa: E402, F401

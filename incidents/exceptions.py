@@ -13,3 +13,13 @@ class IncidentConflict(Exception):
         super().__init__(message)
         self.message = message
         self.code = code
+
+
+class ReportLimitReached(Exception):
+    """A requester sent as many reports as one hour allows (HTTP 429).
+    ``retry_after`` is the number of seconds until the next one is taken."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after

@@ -43,24 +43,37 @@ _AGENT = (
     "incidents.merge_incident",
     "incidents.add_problem",
     "incidents.change_problem",
+    # The knowledge base: agents read and write articles; publishing is below.
+    "kb.view_article",
+    "kb.add_article",
+    "kb.change_article",
+    # Their own teams' dashboards (managers' and incident managers' cover all).
+    "dashboards.view_team_dashboards",
 )
+# Team leads and incident managers decide what the knowledge base says.
+_KB_PUBLISH = ("kb.publish_article",)
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.REQUESTER: ("incidents.use_requester_portal",),
     Role.AGENT: _AGENT,
     Role.INCIDENT_MANAGER: (
         *_AGENT,
+        *_KB_PUBLISH,
         "incidents.manage_major_incidents",
         "incidents.view_sla_dashboards",
         "incidents.confirm_for_requester",
         "incidents.correct_incident_timestamps",
+        # The status page: publish entries, announce planned maintenance.
+        "incidents.publish_statusentry",
+        "incidents.add_maintenancewindow",
+        "incidents.change_maintenancewindow",
     ),
     Role.MANAGER: ("incidents.view_sla_dashboards", *_ORG_READ, *_INCIDENT_READ),
 }
 
 # Admins configure the product in the Django admin: every model permission of these
 # apps, and of users and groups, but none of the area permissions of the other roles.
-ADMIN_APPS = ("incidents", "kb", "reviews")
+ADMIN_APPS = ("incidents", "kb", "reviews", "dashboards")
 
 
 def _permissions_for(names: tuple[str, ...]) -> list[Permission]:

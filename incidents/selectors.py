@@ -11,15 +11,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from incidents.console.figures import figure_condition
 from incidents.console.queue import ROW_FIELDS, QueueRow, queue_rows, rows_signature
 from incidents.models import (
     MAX_ID,
     AlertDelivery,
     Incident,
     IncidentEvent,
+    MaintenanceWindow,
     Priority,
+    Service,
     Team,
 )
 from incidents.models.incident import PRIORITY_RANK
@@ -143,9 +146,43 @@ def incident_queue(
     breaching soon, major), filters, search and sort, paged by keyset (no OFFSET,
     so the thousandth page costs what the first does). Rows are plain values
     (``incidents.console.queue.QueueRow``): two queries, the page and its services."""
+    queryset = _queue_queryset(user, filters, now).values(*ROW_FIELDS)
+    size = QUEUE_PAGE_SIZE + 1  # one more than shown: is there a next page?
+    if filters.get("sort") == "priority":
+        values = _by_priority(queryset, cursor, size)
+    else:
+        queryset = queryset.order_by("-id")
+        if cursor and re.fullmatch(r"\d{1,18}", cursor):
+            queryset = queryset.filter(pk__lt=int(cursor))
+        values = list(queryset[:size])
+
+    shown = values[:QUEUE_PAGE_SIZE]
+    rows = queue_rows(shown, _service_names([v["id"] for v in shown]), now)
+    next_cursor = None
+    if len(values) > QUEUE_PAGE_SIZE:
+        last = rows[-1]
+        sorted_by_rank = filters.get("sort") == "priority"
+        next_cursor = f"{last.rank}.{last.pk}" if sorted_by_rank else str(last.pk)
+    return QueuePage(rows, next_cursor)
+
+
+def incident_queue_count(
+    *, user: AbstractBaseUser, filters: dict[str, Any], now: datetime
+) -> int:
+    """How many incidents the queue lists with these filters, over all pages (one
+    query): what a dashboard figure's list shows beside the figure."""
+    return _queue_queryset(user, filters, now).order_by().count()
+
+
+def _queue_queryset(
+    user: AbstractBaseUser, filters: dict[str, Any], now: datetime
+) -> QuerySet[Incident]:
+    """The queue's incidents before paging: the view, the filters and the search,
+    on what ``user`` may see."""
     queryset = incidents_visible_to(user)
     view = filters.get("view") or "open"
-    if not filters.get("state"):  # a chosen state may be a closed one
+    # A chosen state may be a closed one, and a figure says which states it counts.
+    if not filters.get("state") and not filters.get("figure"):
         queryset = queryset.filter(status__in=Incident.OPEN_STATUSES)
     if view == "mine":
         queryset = queryset.filter(assignee=user)
@@ -172,27 +209,17 @@ def incident_queue(
         "source": filters.get("source"),
     }
     queryset = queryset.filter(**{k: v for k, v in lookups.items() if v})
+    if figure := filters.get("figure"):
+        condition = figure_condition(
+            figure,
+            since=filters.get("since"),
+            until=filters.get("until"),
+            at=filters.get("at") or now,
+        )
+        queryset = queryset.filter(condition)
     if term := (filters.get("q") or "").strip():
         queryset = _search(queryset, term)
-
-    queryset = queryset.values(*ROW_FIELDS)
-    size = QUEUE_PAGE_SIZE + 1  # one more than shown: is there a next page?
-    if filters.get("sort") == "priority":
-        values = _by_priority(queryset, cursor, size)
-    else:
-        queryset = queryset.order_by("-id")
-        if cursor and re.fullmatch(r"\d{1,18}", cursor):
-            queryset = queryset.filter(pk__lt=int(cursor))
-        values = list(queryset[:size])
-
-    shown = values[:QUEUE_PAGE_SIZE]
-    rows = queue_rows(shown, _service_names([v["id"] for v in shown]), now)
-    next_cursor = None
-    if len(values) > QUEUE_PAGE_SIZE:
-        last = rows[-1]
-        sorted_by_rank = filters.get("sort") == "priority"
-        next_cursor = f"{last.rank}.{last.pk}" if sorted_by_rank else str(last.pk)
-    return QueuePage(rows, next_cursor)
+    return queryset
 
 
 def _search(queryset: QuerySet[Incident], term: str) -> QuerySet[Incident]:
@@ -252,3 +279,12 @@ def incident_allowed_transitions(
         for rule in rules
         if rule.source in (incident.status, "*") and rule.has_perm(incident, user)
     ]
+
+
+def services_in_maintenance(*, at: datetime) -> QuerySet[Service]:
+    """The services (public or not) that a maintenance window that is not
+    cancelled covers at the instant ``at``: alerts for them are expected."""
+    covering = MaintenanceWindow.objects.in_progress(at=at).filter(
+        services=OuterRef("pk")
+    )
+    return Service.objects.filter(Exists(covering))

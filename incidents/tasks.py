@@ -12,6 +12,7 @@ from incidents.models import AlertDelivery
 from incidents.services.attachments import attachments_prune_orphans
 from incidents.services.notifications import notification_deliver, notification_sweep
 from incidents.sla.sweep import sla_sweep
+from incidents.status import tasks as status_tasks  # noqa: F401 - registers them
 
 
 @shared_task

@@ -20,5 +20,4 @@ urlpatterns = [
     path("portal/tickets/<str:number>/confirm/", portal.ticket_confirm, name="confirm"),
     path("portal/tickets/<str:number>/reopen/", portal.ticket_reopen, name="reopen"),
     path("attachments/<uuid:pk>/", portal.attachment_download, name="attachment"),
-    path("dashboards/", views.dashboards, name="dashboards"),
 ]

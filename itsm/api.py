@@ -2,7 +2,8 @@
 
 Domain errors become HTTP answers here, once: ``ValidationError`` 400 with field
 errors, ``PermissionDenied`` 403, ``IncidentConflict`` and the lifecycle's own
-conflicts 409 with the reason. Anything else unexpected stays a 500, and is logged.
+conflicts 409 with the reason, ``ReportLimitReached`` 429 with ``Retry-After``. Anything else unexpected stays a 500, logged, and
+answered in JSON by ``itsm.errors``.
 """
 
 from __future__ import annotations
@@ -12,19 +13,21 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from rest_framework import status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, Throttled, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from incidents.exceptions import IncidentConflict
+from incidents.exceptions import IncidentConflict, ReportLimitReached
 from incidents.models import MAX_ID
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         exc = ValidationError(detail=as_serializer_error(exc))
+    if isinstance(exc, ReportLimitReached):
+        exc = Throttled(wait=exc.retry_after, detail=exc.message)
     if isinstance(exc, IncidentConflict):
         return Response(
             {"detail": exc.message, "code": exc.code}, status=status.HTTP_409_CONFLICT

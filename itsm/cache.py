@@ -41,3 +41,12 @@ def forget(key: str) -> None:
         cache.delete(key)
     except Exception:  # noqa: BLE001 - see the docstring
         logger.warning("cache unreachable; %s not forgotten", key, exc_info=True)
+
+
+def peek(key: str) -> object | None:
+    """The value under ``key`` if the cache holds it; None on a miss, and when
+    the cache is down (the caller then takes its slower path)."""
+    try:
+        return cache.get(key)
+    except Exception:  # noqa: BLE001 - see the module
+        return None

@@ -13,7 +13,8 @@ from django.urls import reverse
 class NavItem:
     label: str
     url_name: str
-    permission: str | None = None
+    # Any one of these opens the area (none: everyone logged in).
+    permission: str | tuple[str, ...] | None = None
     staff_only: bool = False
 
     def allows(self, user: AbstractBaseUser | AnonymousUser) -> bool:
@@ -21,7 +22,12 @@ class NavItem:
             return False
         if self.staff_only and not user.is_staff:
             return False
-        return self.permission is None or user.has_perm(self.permission)
+        if self.permission is None:
+            return True
+        wanted = (
+            (self.permission,) if isinstance(self.permission, str) else self.permission
+        )
+        return any(user.has_perm(permission) for permission in wanted)
 
     @property
     def url(self) -> str:
@@ -31,9 +37,16 @@ class NavItem:
 # In order of precedence: a user's home page is the first item they may open.
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Queue", "incidents:console", "incidents.use_agent_console"),
-    NavItem("Dashboards", "incidents:dashboards", "incidents.view_sla_dashboards"),
+    NavItem("Status entries", "status:console", "incidents.use_agent_console"),
+    NavItem(
+        "Dashboards",
+        "dashboards:index",
+        ("incidents.view_sla_dashboards", "dashboards.view_team_dashboards"),
+    ),
     NavItem("Portal", "incidents:portal", "incidents.use_requester_portal"),
     NavItem("Admin", "admin:index", staff_only=True),
+    NavItem("Knowledge base", "kb:list", "kb.view_article"),
+    NavItem("Help articles", "kb:portal_list", "incidents.use_requester_portal"),
 )
 
 

@@ -10,9 +10,11 @@ and Redis.
 from __future__ import annotations
 
 import zoneinfo
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from itsm.env import envbool, envint, envlist, envstr, load_env_file
@@ -70,12 +72,15 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "csp",
+    "axes",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "incidents",
     "kb",
     "reviews",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
@@ -83,7 +88,11 @@ MIDDLEWARE = [
     # balancer or orchestrator can ask by IP over plain HTTP.
     "itsm.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The Content-Security-Policy header on every response (below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The public status page's kept renderings, as cheap as a static file.
+    "incidents.status.middleware.CachedStatusPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -91,6 +100,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Answers a locked-out login with the lock's page (see "Login lock" below).
+    "axes.middleware.AxesMiddleware",
+    # Last, so it sees a view's exception first: an unreachable database is a 503.
+    "itsm.errors.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "itsm.urls"
@@ -203,6 +216,9 @@ CELERY_TASK_TIME_LIMIT = 90
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# How often beat brings the dashboards' rollups up to date (the pages say so).
+DASHBOARDS_REFRESH_SECONDS = envint("DASHBOARDS_REFRESH_SECONDS", 20)
+
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "itsm.tasks.worker_heartbeat_record",
@@ -224,7 +240,27 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.attachments_prune_task",
         "schedule": 24 * 60 * 60.0,
     },
+    "dashboards-refresh": {
+        "task": "dashboards.tasks.rollup_refresh_task",
+        "schedule": float(DASHBOARDS_REFRESH_SECONDS),
+    },
+    "dashboards-digest": {
+        "task": "dashboards.tasks.digest_send_task",
+        "schedule": 60 * 60.0,
+    },
+    "kb-stale-articles": {
+        "task": "kb.tasks.article_remind_stale_task",
+        "schedule": 60 * 60.0,
+    },
+    "status-fanout-sweep": {
+        "task": "incidents.status.tasks.status_fanout_sweep_task",
+        "schedule": 30.0,
+    },
 }
+
+# Demo data of other apps, loaded by `manage.py seed_demo` after the incidents' own
+# (see incidents/management/commands/seed_demo.py).
+DEMO_LOADERS = ["kb.demo.demo_seed"]
 
 # ---------------------------------------------------------------- API
 REST_FRAMEWORK = {
@@ -255,6 +291,8 @@ SPECTACULAR_SETTINGS = {
         "AlertStatusEnum": ["firing", "resolved"],
         "NoteKindEnum": "incidents.models.IncidentNote.Kind",
         "LevelEnum": "incidents.models.Urgency",
+        "ArticleKindEnum": "kb.models.ArticleKind",
+        "ArticleUseKindEnum": "kb.models.ArticleUse.Kind",
     },
 }
 # Alert payloads above this are answered 413 without being read further.
@@ -270,6 +308,13 @@ if STATUS_CACHE_SECONDS < 0:
     raise ImproperlyConfigured(
         f"STATUS_CACHE_SECONDS={STATUS_CACHE_SECONDS} must be 0 or more"
     )
+# Subscription requests accepted per hour for one address and from one client.
+STATUS_SUBSCRIBE_PER_HOUR_ADDRESS = envint("STATUS_SUBSCRIBE_PER_HOUR_ADDRESS", 3)
+STATUS_SUBSCRIBE_PER_HOUR_CLIENT = envint("STATUS_SUBSCRIBE_PER_HOUR_CLIENT", 10)
+# Subscribers whose outbox rows one fan-out transaction writes.
+STATUS_FANOUT_BATCH = envint("STATUS_FANOUT_BATCH", 500)
+# Subscriber webhooks may go to private addresses (tests, closed networks only).
+STATUS_WEBHOOKS_ALLOW_PRIVATE = envbool("STATUS_WEBHOOKS_ALLOW_PRIVATE", False)
 
 # ---------------------------------------------------------------- auth
 AUTH_PASSWORD_VALIDATORS = [
@@ -280,9 +325,35 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The lock backend first: it refuses a locked username and address before any
+# password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# ---------------------------------------------------------------- login lock
+# After LOGIN_FAILURE_LIMIT failed logins for one username from one address, that
+# username is locked on that address for LOGIN_LOCKOUT_MINUTES. The key is the
+# pair: one address cannot lock everyone out (an address alone would, behind a
+# shared proxy or NAT, and a username alone would let anyone lock any user), and
+# the person can still log in from elsewhere meanwhile.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "itsm.views.login_locked"
+AXES_CLIENT_IP_CALLABLE = "itsm.proxy.client_address"
+# Failed attempts are kept for the lock; a log row per successful login is not
+# needed by it and would only grow.
+AXES_DISABLE_ACCESS_LOG = True
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME <= timedelta():
+    raise ImproperlyConfigured(
+        "LOGIN_FAILURE_LIMIT and LOGIN_LOCKOUT_MINUTES must be 1 or more"
+    )
 
 # ---------------------------------------------------------------- i18n and time
 LANGUAGE_CODE = "en-us"
@@ -322,6 +393,15 @@ WHITENOISE_USE_FINDERS = DEBUG
 ATTACHMENTS_DIR = Path(envstr("ATTACHMENTS_DIR", str(VAR_DIR / "attachments")))
 ATTACHMENT_MAX_BYTES = envint("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 ATTACHMENT_MAX_FILES = envint("ATTACHMENT_MAX_FILES", 5)
+# A portal report or reply may carry every allowed file and this much beside
+# them for the form's fields; a larger body is refused before it is read.
+PORTAL_FORM_ALLOWANCE_BYTES = 1024 * 1024
+# The largest body any view reads; a chunked body (no Content-Length) is read up
+# to one byte past it, so each view still refuses a larger one by its own rule.
+REQUEST_BODY_MAX_BYTES = max(
+    API_MAX_BODY_BYTES,
+    ATTACHMENT_MAX_FILES * ATTACHMENT_MAX_BYTES + PORTAL_FORM_ALLOWANCE_BYTES,
+)
 # Reports one requester may send per hour (the portal's report form).
 PORTAL_REPORTS_PER_HOUR = envint("PORTAL_REPORTS_PER_HOUR", 10)
 # The address people reach the service at, for links in emails.
@@ -352,10 +432,39 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", True)
-if envbool("TRUST_X_FORWARDED_PROTO", False):
+TRUST_X_FORWARDED_PROTO = envbool("TRUST_X_FORWARDED_PROTO", False)
+if TRUST_X_FORWARDED_PROTO:
     # Only behind a proxy that sets this header itself and strips it from clients.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Proxies in front of the service that each append the address they were reached
+# from to X-Forwarded-For (itsm/proxy.py): one behind the proxy the README
+# describes, none when clients connect straight to the service.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 1 if TRUST_X_FORWARDED_PROTO else 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(
+        f"TRUSTED_PROXY_COUNT={TRUSTED_PROXY_COUNT} must be 0 or more"
+    )
 X_FRAME_OPTIONS = "DENY"
+
+# ---------------------------------------------------------------- Content-Security-Policy
+# Scripts and styles only from our own static files: no inline script or style, no
+# eval (htmx runs with allowEval off, see base.html), nothing from elsewhere. A
+# page that needs more widens it for itself (the API docs, itsm/urls.py); an
+# attachment's download sets its own, stricter one.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # ---------------------------------------------------------------- logging
 LOGGING = {

@@ -6,4 +6,6 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "itsm.settings")
 
-application = get_wsgi_application()
+from itsm.chunked import ChunkedBodyMiddleware  # noqa: E402 - needs the settings
+
+application = ChunkedBodyMiddleware(get_wsgi_application())

@@ -35,3 +35,20 @@ def test_benchmark_seed_fills_every_required_column(path: str) -> None:
 def test_benchmark_seed_names_only_real_columns(path: str) -> None:
     columns = {field.column for field in Incident._meta.concrete_fields}
     assert _inserted_columns(path) - columns == set()
+
+
+def test_knowledge_base_seed_fills_every_required_article_column() -> None:
+    from kb.models import Article
+
+    text = (Path(settings.BASE_DIR) / "benchmarks/kb.py").read_text()
+    found = re.search(r"INSERT INTO kb_article \((.*?)\)\s*SELECT", text, re.S)
+    assert found
+    inserted = {column.strip() for column in found.group(1).split(",")}
+    columns = {field.column for field in Article._meta.concrete_fields}
+    required = {
+        field.column
+        for field in Article._meta.concrete_fields
+        if not field.null and not field.primary_key
+    }
+    assert required - inserted == set()
+    assert inserted - columns == set()

@@ -13,18 +13,23 @@ from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
-AREAS = ["/console/", "/portal/", "/dashboards/", "/admin/"]
+AREAS = ["/console/", "/console/status/", "/portal/", "/dashboards/", "/admin/"]
 
 # role -> the areas it may open; every other area must be refused.
 OPENS = {
     Role.REQUESTER: {"/portal/"},
-    Role.AGENT: {"/console/"},
-    Role.INCIDENT_MANAGER: {"/console/", "/dashboards/"},
+    Role.AGENT: {
+        "/console/",
+        "/console/status/",
+        "/dashboards/",
+    },  # their own teams' dashboards
+    Role.INCIDENT_MANAGER: {"/console/", "/console/status/", "/dashboards/"},
     Role.MANAGER: {"/dashboards/"},
     Role.ADMIN: {"/admin/"},
 }
 NAV_LABELS = {
     "/console/": "Queue",
+    "/console/status/": "Status entries",
     "/portal/": "Portal",
     "/dashboards/": "Dashboards",
     "/admin/": "Admin",
@@ -43,6 +48,9 @@ def test_role_opens_only_its_areas(role: str, path: str) -> None:
     response = _client_for(role).get(path)
     if path in OPENS[role]:
         assert response.status_code == 200
+    elif path == "/dashboards/":
+        # Dashboards are not there for those who may read none.
+        assert response.status_code == 404
     elif path == "/admin/":
         # Django's admin sends non-staff users to its own login page.
         assert response.status_code == 302

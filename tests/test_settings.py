@@ -29,6 +29,10 @@ _SETTINGS_ENV = (
     "SECURE_SSL_REDIRECT",
     "SECURE_HSTS_SECONDS",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "TRUST_X_FORWARDED_PROTO",
+    "TRUSTED_PROXY_COUNT",
+    "LOGIN_FAILURE_LIMIT",
+    "LOGIN_LOCKOUT_MINUTES",
 )
 
 
@@ -127,6 +131,9 @@ def test_settings_refuse_empty_allowed_hosts_with_debug_off(tmp_path: Path) -> N
             "Mars/Olympus",
             "TIME_ZONE='Mars/Olympus' is not a known time zone",
         ),
+        ("LOGIN_FAILURE_LIMIT", "five", "LOGIN_FAILURE_LIMIT='five' is not an integer"),
+        ("LOGIN_LOCKOUT_MINUTES", "0", "LOGIN_LOCKOUT_MINUTES must be 1 or more"),
+        ("TRUSTED_PROXY_COUNT", "-1", "TRUSTED_PROXY_COUNT=-1 must be 0 or more"),
     ],
 )
 def test_settings_name_a_malformed_variable(
@@ -138,7 +145,21 @@ def test_settings_name_a_malformed_variable(
     assert message in result.stderr
 
 
-def test_check_deploy_is_clean_in_production_settings(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {
+            "TRUST_X_FORWARDED_PROTO": "1",
+            "LOGIN_FAILURE_LIMIT": "10",
+            "LOGIN_LOCKOUT_MINUTES": "30",
+        },
+    ],
+    ids=["direct", "behind-a-proxy"],
+)
+def test_check_deploy_is_clean_in_production_settings(
+    tmp_path: Path, extra: dict[str, str]
+) -> None:
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=BASE_DIR,
@@ -149,6 +170,7 @@ def test_check_deploy_is_clean_in_production_settings(tmp_path: Path) -> None:
             "ALLOWED_HOSTS": "itsm.example.com",
             "VAR_DIR": str(tmp_path),
             "ENV_FILE": str(tmp_path / "no.env"),
+            **extra,
         },
         capture_output=True,
         text=True,
@@ -156,6 +178,38 @@ def test_check_deploy_is_clean_in_production_settings(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_production_settings_carry_the_csp_and_the_login_lock(tmp_path: Path) -> None:
+    code = """
+from django.conf import settings
+from django.test import Client
+response = Client(HTTP_HOST="itsm.example.com").get("/api/v1/incidents/", secure=True)
+print(response["Content-Security-Policy"])
+print(settings.AUTHENTICATION_BACKENDS[0], settings.AXES_LOCKOUT_PARAMETERS)
+print(settings.AXES_FAILURE_LIMIT, settings.AXES_COOLOFF_TIME, settings.TRUSTED_PROXY_COUNT)
+"""
+    result = run_django(
+        code,
+        tmp_path,
+        DEBUG="0",
+        SECRET_KEY=STRONG_KEY,
+        ALLOWED_HOSTS="itsm.example.com",
+        TRUST_X_FORWARDED_PROTO="1",
+    )
+    assert result.returncode == 0, result.stderr
+    policy, lock, limits = result.stdout.strip().splitlines()
+    for directive in (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+    ):
+        assert directive in policy
+    assert "unsafe" not in policy
+    assert lock == "axes.backends.AxesStandaloneBackend [['username', 'ip_address']]"
+    assert limits == "5 0:15:00 1"  # behind the proxy: its X-Forwarded-For entry
 
 
 def test_embedded_sqlite_runs_in_wal_mode_with_immediate_transactions(

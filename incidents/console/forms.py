@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 
+from incidents.console.figures import FIGURES
 from incidents.console.queue import ConsoleChoices
 from incidents.models import (
     Category,
@@ -51,12 +52,25 @@ class QueueFilterForm(forms.Form):
     service = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     source = forms.ChoiceField(choices=_blank(Incident.Source.choices), required=False)
     sort = forms.ChoiceField(choices=SORTS, required=False)
+    # A dashboard figure's incidents (incidents.console.figures): what it counts,
+    # its period [since, until) and the instant it was computed at.
+    figure = forms.ChoiceField(choices=_blank(FIGURES), required=False)
+    since = forms.DateTimeField(required=False)
+    until = forms.DateTimeField(required=False)
+    at = forms.DateTimeField(required=False)
 
     def __init__(self, *args: Any, choices: ConsoleChoices, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = _blank(list(choices.categories))
         self.fields["team"].choices = _blank(list(choices.teams))
         self.fields["service"].choices = _blank(list(choices.services))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since >= until:
+            self.add_error("until", "The period must end after it starts.")
+        return data
 
     def selects(self) -> list[Select]:
         """The filters that are selects, each with its options and the one chosen:

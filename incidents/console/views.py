@@ -10,7 +10,6 @@ from typing import Any
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,6 +23,7 @@ from incidents.exceptions import IncidentConflict
 from incidents.models import Impact, Incident, Priority, Urgency, priority_for
 from incidents.services.actions import incident_act
 from incidents.sla.sync import sla_clocks
+from incidents.status.selectors import status_card
 
 CONSOLE = "incidents.use_agent_console"
 
@@ -115,6 +115,7 @@ def _incident_for(request: HttpRequest, number: str) -> Incident:
         "merged_into",
         "follows_up",
         "problem",
+        "status_entry",  # the status page's card, without a query of its own
     )
     try:
         return visible.by_number(number)
@@ -188,6 +189,7 @@ def _detail(
         "attachments": incident.attachments.all(),
         "can_work": request.user.has_perm("incidents.work_incident"),
         "draft": draft_key(request, incident.number, ""),
+        **status_card(request.user, incident),
     }
     return render(request, "incidents/incident_detail.html", context, status=status)
 
@@ -318,10 +320,3 @@ def incident_new(request: HttpRequest) -> HttpResponse:
     status = 400 if request.method == "POST" else 200
     context = {"form": form, "draft": draft_key(request, "new", "incident")}
     return render(request, "incidents/incident_form.html", context, status=status)
-
-
-@login_required
-@permission_required("incidents.view_sla_dashboards", raise_exception=True)
-def dashboards(request: HttpRequest) -> HttpResponse:
-    teams = selectors.team_list()
-    return render(request, "incidents/dashboards.html", {"teams": teams})

@@ -3,6 +3,7 @@
 from incidents.models.alerts import Alert, AlertDelivery, ApiToken, Integration
 from incidents.models.attachments import Attachment
 from incidents.models.incident import MAX_ID, Incident, LifecyclePolicy, Problem
+from incidents.models.maintenance import MaintenanceWindow
 from incidents.models.notifications import Notification, WebhookEndpoint
 from incidents.models.organisation import Area, Category, Service, Team
 from incidents.models.priority import (
@@ -19,6 +20,17 @@ from incidents.models.sla import (
     SlaPolicy,
     SlaSpan,
     WorkingHours,
+)
+from incidents.models.status import (
+    ComponentGroup,
+    ComponentState,
+    StatusComponent,
+    StatusEntry,
+    StatusImpact,
+    StatusMessage,
+    StatusPageSettings,
+    StatusSubscriber,
+    StatusVersion,
 )
 from incidents.models.timeline import IncidentEvent, IncidentNote, StakeholderUpdate
 
@@ -42,12 +54,22 @@ __all__ = [
     "IncidentEvent",
     "IncidentNote",
     "LifecyclePolicy",
+    "MaintenanceWindow",
     "Notification",
     "Priority",
     "PriorityMatrixCell",
     "Problem",
     "Service",
     "StakeholderUpdate",
+    "ComponentGroup",
+    "ComponentState",
+    "StatusComponent",
+    "StatusEntry",
+    "StatusImpact",
+    "StatusMessage",
+    "StatusPageSettings",
+    "StatusSubscriber",
+    "StatusVersion",
     "Team",
     "Urgency",
     "WebhookEndpoint",

@@ -63,6 +63,18 @@ class Notification(models.Model):
         blank=True,
         related_name="notifications",
     )
+    # A status page subscriber's message: its webhook secret signs the payload,
+    # and the row goes with the subscriber when it unsubscribes.
+    status_subscriber = models.ForeignKey(
+        "incidents.StatusSubscriber",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Set by writers that must never write the same message twice (one per
+    # status message and subscriber); unique, so a second write fails.
+    dedup_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
     event = models.CharField(max_length=32)
     subject = models.CharField(max_length=255)
     body = models.TextField()

@@ -62,6 +62,8 @@ class IncidentEvent(AppendOnlyModel):
         UNASSIGNED_MAJOR = "unassigned_major", "Major incident unassigned"
         UPDATE_OVERDUE = "update_overdue", "Stakeholder update overdue"
         ATTACHMENT_ADDED = "attachment_added", "Attachment added"
+        ARTICLE_APPLIED = "article_applied", "Article applied"
+        ARTICLE_HELPED = "article_helped", "Article helped"
 
     incident = models.ForeignKey(
         "incidents.Incident", on_delete=models.PROTECT, related_name="events"

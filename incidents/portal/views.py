@@ -6,7 +6,6 @@ call followed by a redirect; a refused one comes back with the text as typed."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +13,6 @@ from django import forms as django_forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,15 +20,18 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents import services
-from incidents.access import add_service_errors, area_required, draft_key
-from incidents.exceptions import IncidentConflict
+from incidents.access import (
+    add_service_errors,
+    area_required,
+    draft_key,
+    sandboxed_file,
+)
+from incidents.exceptions import IncidentConflict, ReportLimitReached
 from incidents.models import Attachment, Incident, Service
 from incidents.portal import forms, selectors
 from incidents.services.portal import incident_reply, incident_report
 
 PORTAL = "incidents.use_requester_portal"
-# Room for the form fields beside the largest allowed set of files.
-_FORM_ALLOWANCE = 1024 * 1024
 
 
 portal_required = area_required(PORTAL, home="incidents:portal")
@@ -50,7 +51,7 @@ def _upload_too_large(request: HttpRequest) -> bool:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return True
-    return length > limit + _FORM_ALLOWANCE
+    return length > limit + settings.PORTAL_FORM_ALLOWANCE_BYTES
 
 
 def _too_large_response(request: HttpRequest) -> HttpResponse:
@@ -74,31 +75,10 @@ def portal(request: HttpRequest) -> HttpResponse:
 
 
 # ---------------------------------------------------------------- report a problem
-def _report_key(request: HttpRequest) -> str:
-    return f"itsm:portal:reports:{request.user.pk}:{int(time.time() // 3600)}"
-
-
-def _reports_left(request: HttpRequest) -> int:
-    try:
-        sent = cache.get(_report_key(request), 0)
-    except Exception:  # noqa: BLE001 - an unreachable cache must not stop reports
-        return 1
-    return settings.PORTAL_REPORTS_PER_HOUR - sent
-
-
-def _count_report(request: HttpRequest) -> None:
-    key = _report_key(request)
-    try:
-        if not cache.add(key, 1, timeout=3600):
-            cache.incr(key)
-    except Exception:  # noqa: BLE001 - see _reports_left
-        pass
-
-
 @portal_required
 def report(request: HttpRequest) -> HttpResponse:
-    """Report a problem. At most ``PORTAL_REPORTS_PER_HOUR`` reports an hour per
-    person; over that, the form comes back (429) with the text kept."""
+    """Report a problem. Over the service's hourly limit of reports per person,
+    the form comes back (429) with the text kept."""
     if request.method != "POST":
         return render(
             request, "portal/report_form.html", _report_context(request, None)
@@ -107,14 +87,7 @@ def report(request: HttpRequest) -> HttpResponse:
         return _too_large_response(request)
     form = forms.ReportForm(request.POST, request.FILES)
     status = 400
-    if _reports_left(request) <= 0:
-        form.add_error(
-            None,
-            "You have sent many reports in the last hour. Wait a little, or call "
-            "the service desk if it cannot wait. Your text is kept below.",
-        )
-        status = 429
-    elif form.is_valid():
+    if form.is_valid():
         data = form.cleaned_data
         try:
             incident = incident_report(
@@ -129,8 +102,10 @@ def report(request: HttpRequest) -> HttpResponse:
             )
         except ValidationError as error:
             add_service_errors(form, error)
+        except ReportLimitReached as refusal:
+            form.add_error(None, f"{refusal.message} Your text is kept below.")
+            status = 429
         else:
-            _count_report(request)
             messages.success(
                 request,
                 f"Thank you: your report is {incident.number}. We will reply here.",
@@ -293,16 +268,4 @@ def attachment_download(request: HttpRequest, pk: str) -> FileResponse:
         attachment = selectors.attachment_get(user=request.user, pk=pk)
     except (Attachment.DoesNotExist, ValidationError):
         raise Http404 from None
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=attachment.name,
-        content_type=attachment.content_type,
-    )
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return sandboxed_file(attachment)

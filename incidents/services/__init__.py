@@ -7,6 +7,7 @@ from incidents.services.intake import (
     incident_log,
     incident_update,
 )
+from incidents.services.knowledge import incident_record_article
 from incidents.services.lifecycle import (
     incident_cancel,
     incident_close_unconfirmed,
@@ -38,6 +39,7 @@ __all__ = [
     "incident_log",
     "incident_merge",
     "incident_post_update",
+    "incident_record_article",
     "incident_reopen",
     "incident_reply",
     "incident_report",

@@ -158,17 +158,24 @@ def save(incident: Incident, *, at: datetime) -> None:
         sla_sync(incident, at=at)
         incident.save(update_fields=SLA_FIELDS)
     if incident.priority in Priority.major():
-        # The public status page shows major incidents: it is computed anew on
-        # the next read rather than after its cache lifetime.
-        transaction.on_commit(status_page_changed)
+        # A major incident may be proposed for (or resolve) a status page entry.
+        status_page_changed(incident)
 
 
-def status_page_changed() -> None:
-    """Forget the status page's cached content (never fails the caller: at worst
-    the page is stale for its cache lifetime)."""
-    from incidents.status.selectors import status_cache_clear
+def status_page_changed(incident: Incident) -> None:
+    """The one hook from the incident services to the public status page: after
+    commit, tell it that ``incident`` changed (a major incident was written, or a
+    public stakeholder update posted); it decides what that means for its entry
+    (``incidents.status.hooks``). Never fails the caller, and nothing runs if the
+    transaction rolls back."""
+    pk = incident.pk
 
-    status_cache_clear()
+    def tell() -> None:
+        from incidents.status.hooks import incident_changed
+
+        incident_changed(incident_id=pk)
+
+    transaction.on_commit(tell, robust=True)
 
 
 def record(

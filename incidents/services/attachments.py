@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import codecs
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import filetype
 from django.conf import settings
@@ -25,6 +26,8 @@ from django.utils import timezone
 
 from incidents.models import Attachment, Incident, IncidentEvent, IncidentNote
 from incidents.services._base import User, record
+
+T = TypeVar("T")
 
 # Types recognised from the content, with the extension the stored file gets.
 BINARY_TYPES = {
@@ -118,6 +121,32 @@ def attachments_check(uploads: Sequence[UploadedFile]) -> list[CheckedUpload]:
     return checked
 
 
+def files_store(
+    files: Sequence[CheckedUpload],
+    row: Callable[[CheckedUpload], T],
+    *,
+    then: Callable[[T], object] | None = None,
+) -> list[T]:
+    """Store checked files, each on the unsaved row ``row`` makes for it (a model
+    with a ``file`` field in the attachment storage), calling ``then`` after each
+    is saved. If anything fails, the files already written are removed, so a
+    rolled-back transaction leaves none behind."""
+    stored: list[T] = []
+    try:
+        for checked in files:
+            attachment = row(checked)
+            attachment.file.save(f"upload{checked.suffix}", checked.upload, save=False)
+            stored.append(attachment)
+            attachment.save(force_insert=True)
+            if then is not None:
+                then(attachment)
+    except BaseException:
+        for attachment in stored:
+            attachment.file.delete(save=False)
+        raise
+    return stored
+
+
 def attachments_store(
     incident: Incident,
     files: Sequence[CheckedUpload],
@@ -127,36 +156,27 @@ def attachments_store(
     note: IncidentNote | None = None,
 ) -> list[Attachment]:
     """Store checked files on ``incident`` (callers hold its lock, inside their
-    transaction) and put each on the timeline. If anything fails, the files
-    already written are removed, so a rolled-back report leaves none behind."""
-    stored: list[Attachment] = []
-    try:
-        for checked in files:
-            attachment = Attachment(
-                incident=incident,
-                note=note,
-                uploaded_by=by,
-                name=checked.name,
-                content_type=checked.content_type,
-                size=checked.upload.size,
-                created_at=at,
-            )
-            attachment.file.save(f"upload{checked.suffix}", checked.upload, save=False)
-            stored.append(attachment)
-            attachment.save(force_insert=True)
-            record(
-                incident,
-                IncidentEvent.Kind.ATTACHMENT_ADDED,
-                by=by,
-                at=at,
-                attachment=str(attachment.pk),
-                name=attachment.name,
-            )
-    except BaseException:
-        for attachment in stored:
-            attachment.file.delete(save=False)
-        raise
-    return stored
+    transaction) and put each on the timeline."""
+    return files_store(
+        files,
+        lambda checked: Attachment(
+            incident=incident,
+            note=note,
+            uploaded_by=by,
+            name=checked.name,
+            content_type=checked.content_type,
+            size=checked.upload.size,
+            created_at=at,
+        ),
+        then=lambda attachment: record(
+            incident,
+            IncidentEvent.Kind.ATTACHMENT_ADDED,
+            by=by,
+            at=at,
+            attachment=str(attachment.pk),
+            name=attachment.name,
+        ),
+    )
 
 
 # A file younger than this may belong to a transaction still running.
@@ -166,15 +186,18 @@ ORPHAN_AGE = timedelta(hours=1)
 def attachments_prune_orphans(*, now: datetime | None = None) -> list[str]:
     """Delete stored files that no attachment row names: what a report rolled back
     after its files were written leaves behind. Files younger than ``ORPHAN_AGE``
-    are left alone, since their transaction may still commit. Returns the names
-    removed (relative to ``ATTACHMENTS_DIR``). Safe to run twice."""
+    are left alone, since their transaction may still commit. Only the incident
+    attachments' own folders (``YYYY/MM/``) are looked at: other files kept in the
+    same storage (the knowledge base's, under ``kb/``) are not theirs to prune.
+    Returns the names removed (relative to ``ATTACHMENTS_DIR``). Safe to run
+    twice."""
     root = Path(settings.ATTACHMENTS_DIR)
     if not root.is_dir():
         return []
     cutoff = (now or timezone.now()).timestamp() - ORPHAN_AGE.total_seconds()
     candidates = {
         path.relative_to(root).as_posix(): path
-        for path in root.rglob("*")
+        for path in root.glob("[0-9][0-9][0-9][0-9]/**/*")
         if path.is_file() and path.stat().st_mtime < cutoff
     }
     known = set(

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 
 from incidents.models import Incident, IncidentEvent, IncidentNote, StakeholderUpdate
 from incidents.services._base import (
@@ -97,8 +96,11 @@ def incident_post_update(
         created_at=at,
     )
     if is_public:
-        transaction.on_commit(status_page_changed)
-    if incident.next_update_due_at is not None:
+        status_page_changed(incident)
+    # The due time this update answers, kept on the timeline: whether updates go
+    # out on time is read from there (the dashboards' communication figures).
+    due = incident.next_update_due_at
+    if due is not None:
         # The cadence starts again from this update (sla_sync sets the next one).
         incident.next_update_due_at = incident.update_reminded_at = None
         save(incident, at=at)
@@ -109,5 +111,6 @@ def incident_post_update(
         at=at,
         update=update.pk,
         public=is_public,
+        due=due.isoformat() if due else None,
     )
     return update

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from incidents.exceptions import ReportLimitReached
 from incidents.models import Category, Incident, IncidentEvent, Service, priority_for
 from incidents.services._base import (
     User,
@@ -22,14 +26,50 @@ from incidents.services._base import (
 from incidents.services.requester_notices import requester_notify
 
 
-def _check_may_log(by: User | None, *, source: str, requester: User | None) -> None:
+def _check_may_log(by: User | None, *, source: str, requester: User | None) -> bool:
+    """Refuse a caller who may not log this incident; True when it is a
+    requester's own report (which the hourly limit counts)."""
     if by is None or by.has_perm("incidents.add_incident"):
-        return  # the system (alerts) and agents log anything
+        return False  # the system (alerts) and agents log anything
     is_own_report = requester is not None and requester.pk == by.pk
     if by.has_perm("incidents.use_requester_portal") and is_own_report:
         if source == Incident.Source.PORTAL:
-            return
+            return True
     raise PermissionDenied("You may not log this incident.")
+
+
+REPORT_WINDOW = timedelta(hours=1)
+
+
+def _refuse_over_report_limit(requester: User, *, at: datetime) -> None:
+    """A requester logs at most ``PORTAL_REPORTS_PER_HOUR`` reports of their own in
+    any hour, by whatever path (the portal's form, the API with their token).
+
+    Counted from the incidents themselves, not from a counter beside them: a
+    report that failed and rolled back never counts, and no cache outage lets one
+    through. The requester's row is locked first, so two reports of the same
+    person sent at once are counted one after the other, not both against the
+    same total."""
+    get_user_model().objects.select_for_update().filter(pk=requester.pk).exists()
+    limit = settings.PORTAL_REPORTS_PER_HOUR
+    recent = list(
+        Incident.objects.filter(
+            requester=requester,
+            source=Incident.Source.PORTAL,
+            logged_at__gt=at - REPORT_WINDOW,
+        )
+        .order_by("-logged_at")
+        .values_list("logged_at", flat=True)[:limit]
+    )
+    if len(recent) < limit:
+        return
+    # The oldest report of the hour's allowance is the next to age out of it.
+    wait = recent[-1] + REPORT_WINDOW - at
+    raise ReportLimitReached(
+        f"You have sent {limit} reports in the last hour. Wait a little, or call "
+        "the service desk if it cannot wait.",
+        retry_after=max(1, math.ceil(wait.total_seconds())),
+    )
 
 
 @incident_service
@@ -52,10 +92,13 @@ def incident_log(
     """Log a new incident. The category routes it to its team (without a category,
     the team of the first affected service that has one); impact and urgency,
     when both known, give its priority. Agents and the system log any incident;
-    a requester logs only their own, through the portal. Detection cannot lie in
-    the future or after logging."""
-    _check_may_log(by, source=source, requester=requester)
+    a requester logs only their own, through the portal, and at most
+    ``PORTAL_REPORTS_PER_HOUR`` of them an hour (``ReportLimitReached``).
+    Detection cannot lie in the future or after logging."""
+    is_own_report = _check_may_log(by, source=source, requester=requester)
     at = now_or(now)
+    if is_own_report:
+        _refuse_over_report_limit(requester, at=at)
     detected_at = detected_at or at
     if detected_at > at:
         raise ValidationError({"detected_at": "Detection cannot be in the future."})

@@ -12,15 +12,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
+import socket
 import urllib.request
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -141,6 +146,24 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def webhook_address_check(url: str) -> str:
+    """A webhook address anyone may register (the status page's subscribers): an
+    http(s) URL whose host resolves to public internet addresses only, never to
+    this machine or the private network (unless
+    ``STATUS_WEBHOOKS_ALLOW_PRIVATE``). Raises ``ValidationError``."""
+    URLValidator(schemes=["http", "https"])(url)
+    if settings.STATUS_WEBHOOKS_ALLOW_PRIVATE:
+        return url
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError as exc:
+        raise ValidationError("This address's host name does not resolve.") from exc
+    if not all(ipaddress.ip_address(info[4][0]).is_global for info in infos):
+        raise ValidationError("Webhooks may only go to public internet addresses.")
+    return url
+
+
 def _send(notification: Notification) -> None:
     if notification.channel == Notification.Channel.EMAIL:
         EmailMessage(
@@ -148,8 +171,15 @@ def _send(notification: Notification) -> None:
             notification.body,
             settings.DEFAULT_FROM_EMAIL,
             [notification.recipient],
+            headers=notification.payload.get("headers"),
         ).send()
         return
+    if notification.status_subscriber_id is not None:
+        # Registered by anyone: checked again now, the name may point elsewhere.
+        webhook_address_check(notification.recipient)
+        secret = notification.status_subscriber.secret
+    else:
+        secret = notification.webhook.secret
     body = json.dumps(notification.payload).encode()
     request = urllib.request.Request(
         notification.recipient,
@@ -159,7 +189,7 @@ def _send(notification: Notification) -> None:
             "Content-Type": "application/json",
             "X-ITSM-Event": notification.event,
             "X-ITSM-Delivery": str(notification.pk),
-            "X-ITSM-Signature": signature(notification.webhook.secret, body),
+            "X-ITSM-Signature": signature(secret, body),
         },
     )
     with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:
@@ -178,7 +208,9 @@ def notification_deliver(*, pk: int, now: datetime | None = None) -> bool:
     )
     if claimed != 1:
         return False
-    notification = Notification.objects.select_related("webhook").get(pk=pk)
+    notification = Notification.objects.select_related(
+        "webhook", "status_subscriber"
+    ).get(pk=pk)
     try:
         _send(notification)
     except Exception as exc:  # noqa: BLE001 - any failure is retried, then given up

@@ -10,14 +10,20 @@ The rules (README, "How SLA time is counted"):
 - A clock started outside working hours starts counting at the next opening.
 - A target reached exactly at closing time is due at that closing instant.
 - Paused time never counts; pausing outside working hours changes nothing.
+- Used time never goes backwards, and a longer target is never due earlier: an
+  hour a fall-back change repeats counts once (on its first pass; the clock stands
+  still on the second), and a target in an hour a spring-forward change skips is
+  due at the change, when the wall clock jumps past it.
 
-Instants are aware datetimes, and results are in UTC. Business arithmetic converts them to the calendar's
-naive local wall time, works there, and converts back (see ``Calendar.instant`` for
-local times that a DST change repeats or skips).
+Instants are aware datetimes, and results are in UTC. Business arithmetic converts
+them to the calendar's naive local wall time, works there, and converts back
+(``Calendar.local`` and ``Calendar.instant``, which keep the order of instants
+across a DST change).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -34,6 +40,21 @@ def _closing(day: date, closes: time | None) -> datetime:
     if closes is None:
         return datetime.combine(day + timedelta(days=1), time())
     return datetime.combine(day, closes)
+
+
+def _offset_change(tz: ZoneInfo, before: datetime, after: datetime) -> datetime:
+    """The instant, between ``before`` and ``after`` (which the zone reads with
+    different offsets), when its offset changes. Zones change on whole seconds,
+    so this bisects whole seconds: a few steps, and only near a change."""
+    low, high = math.floor(before.timestamp()), math.ceil(after.timestamp())
+    offset = datetime.fromtimestamp(low, tz).utcoffset()
+    while high - low > 1:
+        middle = (low + high) // 2
+        if datetime.fromtimestamp(middle, tz).utcoffset() == offset:
+            low = middle
+        else:
+            high = middle
+    return datetime.fromtimestamp(high, UTC)
 
 
 @dataclass(frozen=True)
@@ -63,15 +84,41 @@ class Calendar:
     def is_24x7(self) -> bool:
         return self.weekly is None
 
-    # ---- local wall time
+    # ---- the wall clock, as SLA time reads it
     def local(self, instant: datetime) -> datetime:
-        return instant.astimezone(self.tz).replace(tzinfo=None)
+        """The calendar's wall clock at ``instant``, as a naive local time that
+        never goes backwards: the local time, except on the second pass of an
+        hour that a fall-back change repeats, when it stands at the end of that
+        hour (counted once, on its first pass) until the hour has passed again."""
+        aware = instant.astimezone(self.tz)
+        if not aware.fold:
+            return aware.replace(tzinfo=None)
+        before = aware.replace(fold=0).utcoffset()
+        repeated = before - aware.utcoffset()
+        change = _offset_change(self.tz, instant - repeated, instant)
+        return (change + before).replace(tzinfo=None)
 
     def instant(self, local: datetime) -> datetime:
-        # fold=0: a repeated local time is its first occurrence, and a skipped one
-        # is read with the offset before the change (02:30 in a 02:00-03:00 gap
-        # becomes 03:30).
-        return local.replace(tzinfo=self.tz).astimezone(UTC)
+        """The first instant at which the wall clock (``local`` above) shows
+        ``local``: a repeated local time is its first occurrence, and one that a
+        spring-forward change skips is reached at the change, when the clock
+        jumps past it (02:30 in a 02:00-03:00 gap is at 03:00). So a later wall
+        time is never an earlier instant."""
+        first = local.replace(tzinfo=self.tz, fold=0).astimezone(UTC)
+        if first.astimezone(self.tz).replace(tzinfo=None) == local:
+            just_before = (first - timedelta(microseconds=1)).astimezone(self.tz)
+            if just_before.fold:
+                # The end of a repeated hour: the clock showed it all through the
+                # hour's second pass, which began when its first pass ended.
+                repeated = (
+                    just_before.replace(fold=0).utcoffset() - just_before.utcoffset()
+                )
+                return first - repeated
+            return first
+        # Skipped: read with the offset after the change it is before the
+        # change, with the offset before it is after; the change lies between.
+        later_offset = local.replace(tzinfo=self.tz, fold=1).astimezone(UTC)
+        return _offset_change(self.tz, later_offset, first)
 
     def intervals(self, day: date) -> list[tuple[datetime, datetime]]:
         """Working intervals of a local day, as naive local times."""
@@ -123,7 +170,9 @@ class Calendar:
         for begin, closes in self._intervals_from(self.local(start)):
             available = (closes - begin).total_seconds()
             if remaining <= available:
-                return self.instant(begin + timedelta(seconds=remaining))
+                # Not before the start: while the clock stands still on a repeated
+                # hour, the wall time it shows was first reached earlier.
+                return max(start, self.instant(begin + timedelta(seconds=remaining)))
             remaining -= available
         raise AssertionError("unreachable: _intervals_from raises first")
 
@@ -135,16 +184,18 @@ class Calendar:
         if self.weekly is None or end <= start:
             return []
         spans, cursor, last = [], self.local(start), self.local(end)
+        since = start  # the instant of ``cursor``, which may stand still
         for begin, closes in self._intervals_from(cursor):
             if begin >= last:
                 break
             if begin > cursor:
-                spans.append((self.instant(cursor), self.instant(begin)))
+                spans.append((since, max(since, self.instant(begin))))
             cursor = closes
+            since = max(since, self.instant(cursor))
             if cursor >= last:
                 break
         if cursor < last:
-            spans.append((self.instant(cursor), end))
+            spans.append((since, end))
         return spans
 
 

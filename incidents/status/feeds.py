@@ -1,5 +1,5 @@
-"""The status page as an Atom feed: one entry per incident on the page, current
-and history, updated whenever a public update is posted or it is resolved."""
+"""The status page as an Atom feed: one entry per published entry of the last
+90 days (updated with each of its messages) and per announced maintenance."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ class StatusFeed(Feed):
     """Links are made absolute by ``Feed``, from the request's host and scheme."""
 
     feed_type = Atom1Feed
-    title = "Service status"
     author_name = "Service status"
 
     def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -28,6 +27,9 @@ class StatusFeed(Feed):
 
     def get_object(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Content:
         return status_page()
+
+    def title(self, obj: Content) -> str:
+        return obj["page"]["name"]
 
     def link(self) -> str:
         return reverse("status:page")
@@ -39,25 +41,27 @@ class StatusFeed(Feed):
         return obj["state_label"]
 
     def items(self, obj: Content) -> list[Content]:
-        return [*obj["current"], *obj["history"]]
+        windows = [{**w, "is_maintenance": True} for w in obj["maintenance_recent"]]
+        return [*obj["recent"], *windows]
 
     def item_title(self, item: Content) -> str:
         # Atom titles are plain text (the XML writer escapes them), unlike RSS ones,
         # which Feed's default escapes a second time.
-        state = "resolved" if item["resolved_at"] else "ongoing"
-        return f"{item['number']} {item['title']} ({item['impact_label']}, {state})"
+        return f"{item['title']} ({item['stage_label']})"
 
     def item_description(self, item: Content) -> str:
         # An HTML summary: rendered with autoescape, so user text stays text.
-        return render_to_string("status/feed_entry.html", {"incident": item})
+        return render_to_string("status/feed_entry.html", {"item": item})
 
     def item_link(self, item: Content) -> str:
-        return f"{reverse('status:page')}#{item['number']}"
+        if item.get("is_maintenance"):
+            return f"{reverse('status:page')}#{item['id']}"
+        return reverse("status:entry", args=[item["id"]])
 
     def item_pubdate(self, item: Content) -> datetime:
-        return item["started_at"]
+        return (
+            item["created_at"] if item.get("is_maintenance") else item["published_at"]
+        )
 
     def item_updateddate(self, item: Content) -> datetime:
-        times = [item["started_at"], item["resolved_at"]]
-        times += [update["posted_at"] for update in item["updates"]]
-        return max(t for t in times if t is not None)
+        return item["updated_at"]

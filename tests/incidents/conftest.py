@@ -38,16 +38,23 @@ def org(db: Any) -> SimpleNamespace:
     )
 
 
-def incident_in(status: str, org: SimpleNamespace, *, at: datetime = T0) -> Incident:
+def incident_in(
+    status: str,
+    org: SimpleNamespace,
+    *,
+    at: datetime = T0,
+    with_requester: bool = True,
+) -> Incident:
     """An incident brought to ``status`` the way people would: through the services,
-    one step a minute from ``at``."""
+    one step a minute from ``at``; the org's requester reported it, unless
+    ``with_requester`` is false (an agent logged it for nobody)."""
     step = iter(at + timedelta(minutes=n) for n in range(20))
     incident = services.incident_log(
         by=org.agent,
         title="Mail is down",
         description="Nobody can send mail.",
-        source=Incident.Source.PORTAL,
-        requester=org.requester,
+        source=Incident.Source.PORTAL if with_requester else Incident.Source.AGENT,
+        requester=org.requester if with_requester else None,
         services=[org.service],
         now=next(step),
     )

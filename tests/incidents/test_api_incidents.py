@@ -300,6 +300,27 @@ def test_requester_confirms_their_fix(org: SimpleNamespace, api: Any) -> None:
     assert response.json()["status"] == "closed"
 
 
+def test_incident_manager_cannot_confirm_for_a_requester(
+    org: SimpleNamespace, api: Any
+) -> None:
+    incident = incident_in(S.RESOLVED, org)
+    manager = api("incident_manager")
+    assert "confirm" not in manager.get(url(incident)).json()["allowed_transitions"]
+    response = manager.post(url(incident, "transitions/confirm/"))
+    assert response.status_code == 403
+    incident.refresh_from_db()
+    assert incident.status == S.RESOLVED
+
+
+def test_incident_manager_confirms_an_incident_without_requester(
+    org: SimpleNamespace, api: Any
+) -> None:
+    incident = incident_in(S.RESOLVED, org, with_requester=False)
+    response = api("incident_manager").post(url(incident, "transitions/confirm/"))
+    assert response.status_code == 200
+    assert response.json()["status"] == "closed"
+
+
 def test_nobody_closes_by_hand(org: SimpleNamespace, api: Any) -> None:
     incident = incident_in(S.RESOLVED, org)
     assert (

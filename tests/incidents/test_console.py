@@ -288,6 +288,20 @@ def test_requester_cannot_open_the_console(org: SimpleNamespace) -> None:
     assert response.status_code == 403
 
 
+def test_console_does_not_let_a_manager_confirm_for_the_requester(
+    org: SimpleNamespace,
+) -> None:
+    incident = incident_in(S.RESOLVED, org)
+    client = Client()
+    client.force_login(org.incident_manager)
+    html = client.get(page(incident)).content.decode()
+    assert "Confirm the fix" not in html
+    response = client.post(page(incident, "confirm/"), {"version": incident.version})
+    assert response.status_code == 403
+    incident.refresh_from_db()
+    assert incident.status == S.RESOLVED
+
+
 # ---------------------------------------------------------------- the incident page
 def test_page_offers_only_what_the_state_allows(
     org: SimpleNamespace, browser: Client

@@ -218,11 +218,24 @@ def test_only_agents_triage(org: SimpleNamespace, who: str) -> None:
         )
 
 
-def test_only_the_requester_or_a_business_lead_confirms(org: SimpleNamespace) -> None:
+def test_only_the_requester_confirms_their_own_ticket(org: SimpleNamespace) -> None:
     incident = incident_in(S.RESOLVED, org)
-    for outsider in (org.agent, org.other_requester):
+    superuser = make_user(is_superuser=True)
+    for other in (org.agent, org.other_requester, org.incident_manager, superuser):
         with pytest.raises(PermissionDenied):
-            services.incident_confirm(incident=incident, by=outsider)
+            services.incident_confirm(incident=incident, by=other)
+    incident.refresh_from_db()
+    assert incident.status == S.RESOLVED
+    services.incident_confirm(incident=incident, by=org.requester)
+    assert incident.status == S.CLOSED
+
+
+def test_a_business_lead_confirms_an_incident_without_requester(
+    org: SimpleNamespace,
+) -> None:
+    incident = incident_in(S.RESOLVED, org, with_requester=False)
+    with pytest.raises(PermissionDenied):
+        services.incident_confirm(incident=incident, by=org.agent)
     services.incident_confirm(incident=incident, by=org.incident_manager)
     assert incident.status == S.CLOSED
 
@@ -425,11 +438,17 @@ def test_empty_note_is_refused(org: SimpleNamespace) -> None:
 
 def test_stakeholder_update_goes_to_the_log(org: SimpleNamespace) -> None:
     incident = incident_in(S.INVESTIGATING, org)
+    due = incident.next_update_due_at  # a P2: an update every hour
     update = services.incident_post_update(
         incident=incident, by=org.agent, body="Mail relay restarted", is_public=True
     )
     assert list(incident.updates.all()) == [update]
-    assert incident.events.last().data == {"update": update.pk, "public": True}
+    # The due time it answered is kept: whether updates go out on time.
+    assert incident.events.last().data == {
+        "update": update.pk,
+        "public": True,
+        "due": due.isoformat(),
+    }
 
 
 def test_no_updates_after_closure(org: SimpleNamespace) -> None:

@@ -78,6 +78,46 @@ def test_business_hours_count_by_the_wall_clock_on_dst_days() -> None:
     )
 
 
+BERLIN = ZoneInfo("Europe/Berlin")
+ALL_DAY = Calendar(tz=BERLIN, weekly={d: [(time(0), None)] for d in range(7)})
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def test_the_repeated_hour_of_a_fall_back_counts_once_and_never_backwards() -> None:
+    # Berlin repeats 02:00-03:00 on 2026-10-25 (00:00 UTC is 02:00 CEST, 01:00 UTC
+    # is 02:00 CET): the first pass counts, the clock stands still on the second.
+    start = utc("2026-10-24 22:00")  # 00:00 local
+    used = [
+        ALL_DAY.working_seconds(start, utc(f"2026-10-25 {t}")) / 60
+        for t in ("00:59", "01:00", "01:30", "02:00", "03:00")
+    ]
+    assert used == [179, 180, 180, 180, 240]
+    # The whole day is 24 working hours by the wall clock, though 25 real hours.
+    assert ALL_DAY.working_seconds(start, utc("2026-10-25 23:00")) == 24 * H
+    # A target reached in the repeated hour is due on its first pass.
+    assert ALL_DAY.add(start, 150 * 60) == utc("2026-10-25 00:30")
+    assert ALL_DAY.add(start, 180 * 60) == utc("2026-10-25 01:00")
+    assert ALL_DAY.add(start, 181 * 60) == utc("2026-10-25 02:01")
+    # A clock started on the second pass starts counting when the hour is over.
+    second_pass = utc("2026-10-25 01:30")
+    assert ALL_DAY.add(second_pass, 0) == second_pass
+    assert ALL_DAY.add(second_pass, 60) == utc("2026-10-25 02:01")
+    assert ALL_DAY.working_seconds(second_pass, utc("2026-10-25 02:00")) == 0
+
+
+def test_a_target_in_the_hour_spring_forward_skips_is_due_at_the_change() -> None:
+    # Berlin skips 02:00-03:00 on 2026-03-29: at 01:00 UTC the wall clock jumps
+    # from 02:00 to 03:00, and counts the skipped hour at that instant.
+    start = utc("2026-03-28 23:00")  # 00:00 local
+    assert ALL_DAY.working_seconds(start, utc("2026-03-29 00:59")) == 119 * 60
+    assert ALL_DAY.working_seconds(start, utc("2026-03-29 01:00")) == 180 * 60
+    due = [ALL_DAY.add(start, minutes * 60) for minutes in (120, 150, 180, 195)]
+    assert due == [utc("2026-03-29 01:00")] * 3 + [utc("2026-03-29 01:15")]
+
+
 def test_pause_across_the_night() -> None:
     spans = [
         Span(ams("2026-03-02 16:00"), ams("2026-03-02 16:30")),
@@ -199,8 +239,8 @@ def test_add_then_measure_gives_back_the_duration_off_dst_gaps(
     cal: Calendar, start: datetime, s: float
 ) -> None:
     """Equal, except for a due time in a local hour that a spring-forward change
-    skips: it comes at the end of the gap, when the wall clock has counted the
-    skipped hour too (wall-clock counting, as the README says)."""
+    skips: it comes at the change, when the wall clock jumps past the skipped hour
+    and has counted it too (wall-clock counting, as the README says)."""
     due = cal.add(start, s)
     local = cal.local(due)
     in_gap = not cal.is_24x7 and (
@@ -271,3 +311,85 @@ def test_reach_agrees_with_add_on_a_running_clock(
     cal: Calendar, start: datetime, s: float
 ) -> None:
     assert reach(cal, [Span(start)], s) == cal.add(start, s)
+
+
+# ---------------------------------------------------------------- across DST changes
+DST_ZONES = [
+    "Europe/Berlin",
+    "America/New_York",
+    "Australia/Lord_Howe",  # changes by 30 minutes
+    "America/Santiago",  # changes at midnight
+]
+
+
+def _changes(zone: str) -> list[datetime]:
+    """The instants (to the minute) in 2026-2027 when ``zone``'s offset changes."""
+    tz = ZoneInfo(zone)
+    found, hour = [], datetime(2026, 1, 1, tzinfo=UTC)
+    while hour.year < 2028:
+        after = hour + timedelta(hours=1)
+        if hour.astimezone(tz).utcoffset() != after.astimezone(tz).utcoffset():
+            minute = hour
+            while minute.astimezone(tz).utcoffset() == hour.astimezone(tz).utcoffset():
+                minute += timedelta(minutes=1)
+            found.append(minute)
+        hour = after
+    return found
+
+
+CHANGES = {zone: _changes(zone) for zone in DST_ZONES}
+
+
+@st.composite
+def around_a_change(draw: st.DrawFn) -> tuple[Calendar, list[datetime]]:
+    """A business calendar in a zone with DST whose working hours, every day,
+    include the small hours a change skips or repeats; and instants within a
+    day and a half of one of its changes."""
+    zone = draw(st.sampled_from(DST_ZONES))
+    opens = draw(st.integers(0, 2))
+    closes = draw(st.integers(3, 24))
+    hours = [(time(opens), None if closes == 24 else time(closes))]
+    cal = Calendar(tz=ZoneInfo(zone), weekly={d: hours for d in range(7)})
+    change = draw(st.sampled_from(CHANGES[zone]))
+    near = st.floats(min_value=-36 * H, max_value=36 * H, allow_nan=False).map(
+        lambda seconds: change + timedelta(seconds=seconds)
+    )
+    return cal, draw(st.lists(near, min_size=3, max_size=3))
+
+
+def test_every_zone_of_the_dst_properties_changes_twice_a_year() -> None:
+    assert all(len(CHANGES[zone]) == 4 for zone in DST_ZONES)
+
+
+@settings(max_examples=400, deadline=None)
+@given(around_a_change())
+def test_used_time_never_goes_backwards_across_a_change(
+    case: tuple[Calendar, list[datetime]],
+) -> None:
+    cal, (start, now, later) = case[0], sorted(case[1])
+    assert cal.working_seconds(start, now) <= cal.working_seconds(start, later)
+    assert cal.working_seconds(start, later) == pytest.approx(
+        cal.working_seconds(start, now) + cal.working_seconds(now, later)
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(around_a_change(), durations, durations)
+def test_a_longer_target_is_never_due_earlier_across_a_change(
+    case: tuple[Calendar, list[datetime]], a: float, b: float
+) -> None:
+    cal, start = case[0], case[1][0]
+    low, high = sorted((a, b))
+    assert cal.add(start, low) <= cal.add(start, high)
+
+
+@settings(max_examples=400, deadline=None)
+@given(around_a_change(), durations)
+def test_due_is_the_first_instant_the_target_is_reached_across_a_change(
+    case: tuple[Calendar, list[datetime]], s: float
+) -> None:
+    cal, start = case[0], case[1][0]
+    due = cal.add(start, s)
+    assert cal.working_seconds(start, due) >= s - 1e-3
+    if due > start:
+        assert cal.working_seconds(start, due - timedelta(microseconds=1)) < s

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-import uuid
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from incidents.portal import views as portal_views
 from tests.incidents.conftest import org  # noqa: F401 - shared fixture
 
 # The smallest valid PNG: a 1x1 transparent pixel.
@@ -23,18 +21,6 @@ def png(name: str = "screenshot.png") -> SimpleUploadedFile:
 
 def text_file(name: str = "error.log", body: str = "ERROR disk full\n") -> Any:
     return SimpleUploadedFile(name, body.encode(), content_type="text/plain")
-
-
-@pytest.fixture(autouse=True)
-def own_rate_window(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The report rate limit counts in the shared cache, by user id, and ids repeat
-    across tests on SQLite: each test counts under keys of its own. (Clearing the
-    cache would also empty the Redis database the broker may share.)"""
-    prefix = uuid.uuid4().hex
-    original = portal_views._report_key
-    monkeypatch.setattr(
-        portal_views, "_report_key", lambda request: f"{prefix}:{original(request)}"
-    )
 
 
 @pytest.fixture

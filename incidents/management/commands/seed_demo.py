@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.module_loading import import_string
 
 from incidents.demo import DEMO_USERS, demo_seed
 
@@ -11,8 +13,9 @@ from incidents.demo import DEMO_USERS, demo_seed
 class Command(BaseCommand):
     help = (
         "Load the demo organisation (teams, categories, services) and one user per "
-        "role. Safe to run again. Without --password, new users get a generated "
-        "password, printed once; existing users keep theirs."
+        "role, then each of settings.DEMO_LOADERS. Safe to run again. Without "
+        "--password, new users get a generated password, printed once; existing "
+        "users keep theirs."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -25,7 +28,13 @@ class Command(BaseCommand):
             result = demo_seed(password=password)
         except ValidationError as exc:
             raise CommandError("Password rejected: " + " ".join(exc.messages)) from exc
-
+        # The hook for other apps' demo data (the knowledge base's articles): each
+        # a dotted path to a function taking no arguments, run after the
+        # organisation and users exist, returning a line to print
+        # (before the password, which stays the last line). Named in
+        # settings, so this app imports none of them.
+        for path in settings.DEMO_LOADERS:
+            self.stdout.write(import_string(path)())
         for spec in DEMO_USERS:
             state = "created" if spec.username in result.created_users else "kept"
             self.stdout.write(f"  {spec.username:<18} {spec.role:<18} {state}")
