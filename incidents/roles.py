@@ -49,7 +49,15 @@ _AGENT = (
     "kb.change_article",
     # Their own teams' dashboards (managers' and incident managers' cover all).
     "dashboards.view_team_dashboards",
+    # Post-incident reviews of their teams' incidents, and action items.
+    "reviews.view_review",
+    "reviews.change_review",
+    "reviews.view_actionitem",
+    "reviews.add_actionitem",
+    "reviews.change_actionitem",
 )
+# Incident managers and managers approve and publish reviews.
+_REVIEW_APPROVE = ("reviews.approve_review",)
 # Team leads and incident managers decide what the knowledge base says.
 _KB_PUBLISH = ("kb.publish_article",)
 
@@ -59,6 +67,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.INCIDENT_MANAGER: (
         *_AGENT,
         *_KB_PUBLISH,
+        *_REVIEW_APPROVE,
+        "reviews.open_review",
         "incidents.manage_major_incidents",
         "incidents.view_sla_dashboards",
         "incidents.confirm_for_requester",
@@ -68,7 +78,14 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "incidents.add_maintenancewindow",
         "incidents.change_maintenancewindow",
     ),
-    Role.MANAGER: ("incidents.view_sla_dashboards", *_ORG_READ, *_INCIDENT_READ),
+    Role.MANAGER: (
+        "incidents.view_sla_dashboards",
+        *_ORG_READ,
+        *_INCIDENT_READ,
+        *_REVIEW_APPROVE,
+        "reviews.view_review",
+        "reviews.view_actionitem",
+    ),
 }
 
 # Admins configure the product in the Django admin: every model permission of these

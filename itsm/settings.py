@@ -262,6 +262,11 @@ CELERY_BEAT_SCHEDULE = {
 # (see incidents/management/commands/seed_demo.py).
 DEMO_LOADERS = ["kb.demo.demo_seed"]
 
+# What runs when an incident is resolved (incidents.services._base.incident_resolved):
+# dotted paths of ``hook(*, incident, at)``, the only way from incidents to the apps
+# built on it. The reviews app opens a post-incident review when one is due.
+INCIDENT_RESOLVED_HOOKS = ["reviews.hooks.incident_resolved"]
+
 # ---------------------------------------------------------------- API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
 from incidents.exceptions import IncidentConflict
@@ -33,6 +36,7 @@ from incidents.sla.sync import SLA_FIELDS, sla_sync
 
 User = AbstractBaseUser
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 # How each transition reads in a sentence: "Cannot <verb> INC-000001: ..."
 TRANSITION_VERBS = {
@@ -178,6 +182,21 @@ def status_page_changed(incident: Incident) -> None:
     transaction.on_commit(tell, robust=True)
 
 
+def incident_resolved(incident: Incident, *, at: datetime) -> None:
+    """The one hook from the incident services to the apps that act when an
+    incident is resolved (post-incident reviews: ``settings.INCIDENT_RESOLVED_HOOKS``,
+    dotted paths of ``hook(*, incident, at)``). Called by every resolution, inside
+    its transaction, so a resolution that rolls back leaves nothing behind and one
+    that commits has had its hooks run. Each hook runs in a savepoint of its own
+    and never fails the caller: its error is logged and its writes undone."""
+    for path in settings.INCIDENT_RESOLVED_HOOKS:
+        try:
+            with transaction.atomic():
+                import_string(path)(incident=incident, at=at)
+        except Exception:
+            logger.exception("resolution hook %s failed for %s", path, incident.pk)
+
+
 def record(
     incident: Incident,
     kind: IncidentEvent.Kind,
@@ -307,6 +326,7 @@ def transition(
         requester_notify(incident, notice, at=at)
     if name == "resolve":
         duplicates_notify(incident, at=at)
+        incident_resolved(incident, at=at)
     return event
 
 
