@@ -46,6 +46,8 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Portal", "incidents:portal", "incidents.use_requester_portal"),
     NavItem("Admin", "admin:index", staff_only=True),
     NavItem("Knowledge base", "kb:list", "kb.view_article"),
+    NavItem("Reviews", "reviews:list", "reviews.view_review"),
+    NavItem("My action items", "reviews:my_action_items", "reviews.view_actionitem"),
     NavItem("Help articles", "kb:portal_list", "incidents.use_requester_portal"),
 )
 

@@ -252,6 +252,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kb.tasks.article_remind_stale_task",
         "schedule": 60 * 60.0,
     },
+    "reviews-reminders": {
+        "task": "reviews.tasks.reviews_remind_task",
+        "schedule": 15 * 60.0,
+    },
     "status-fanout-sweep": {
         "task": "incidents.status.tasks.status_fanout_sweep_task",
         "schedule": 30.0,
