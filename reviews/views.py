@@ -476,13 +476,13 @@ def incident_open_review(request: HttpRequest, number: str) -> HttpResponse:
             messages.error(request, " ".join(error.messages))
         except IncidentConflict as conflict:
             messages.error(request, conflict.message)
-            return redirect(incident)
+            return redirect("incidents:detail", incident.number)
         else:
             messages.success(request, f"{review.number} opened.")
             return redirect(review)
     else:
         messages.error(request, "Say why this incident needs a review.")
-    return redirect(incident)
+    return redirect("incidents:detail", incident.number)
 
 
 def _form_errors(form: Any) -> list[str]:
