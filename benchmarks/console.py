@@ -170,7 +170,7 @@ INSERT INTO incidents_incident (
     resolved_at, confirmation_due_at, closed_at, updated_at, respond_due_at,
     resolve_due_at, resolve_warn_at, respond_breached_at, resolve_breached_at,
     resolve_warned_at, unassigned_escalated_at, next_update_due_at,
-    update_reminded_at, status, version
+    update_reminded_at, status, version, signature
 )
 SELECT
     (ARRAY['Disk full on db-', 'High latency on web-', 'VPN drops for user ',
@@ -245,7 +245,12 @@ SELECT
     NULL,
     status,
     (ARRAY[6, 5, 1, 2, 3, 4])[array_position(ARRAY['closed', 'resolved', 'new',
-        'triaged', 'investigating', 'awaiting_requester'], status)]
+        'triaged', 'investigating', 'awaiting_requester'], status)],
+    -- The error signature (incidents.signatures): the seeded links name no
+    -- service first, so the category alone.
+    CASE WHEN triaged
+        THEN 'service:-:category:' || (%(route_categories)s::bigint[])[route]
+        ELSE '' END
 FROM milestones
 ORDER BY logged_at
 """
