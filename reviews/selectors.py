@@ -209,6 +209,17 @@ def review_incidents(review: Review) -> list[Incident]:
     )
 
 
+# ---------------------------------------------------------------- recurrence
+def signature_recurs(signature: str, *, since: datetime, count: int) -> bool:
+    """Whether at least ``count`` incidents of ``signature`` were logged since
+    ``since``: run inside every resolution of a P3/P4, so it reads at most
+    ``count`` rows of the ``incident_signature_logged`` index, however common the
+    signature (a LIMIT under the COUNT, never a scan)."""
+    from incidents.selectors import recurring_incidents
+
+    return recurring_incidents(signature, since=since)[:count].count() >= count
+
+
 # ---------------------------------------------------------------- for the dashboards
 def corrected_milestones(
     incident_ids: Iterable[int],

@@ -39,7 +39,7 @@ from reviews.models import (
     ReviewMilestone,
     ReviewPolicy,
 )
-from reviews.selectors import can_see_all, may_write
+from reviews.selectors import can_see_all, may_write, signature_recurs
 
 User = AbstractBaseUser
 T = TypeVar("T")
@@ -276,9 +276,10 @@ def review_open_for_resolution(*, incident: Incident, at: datetime) -> Review | 
         ReviewIncident.objects.create(review=ongoing, incident=incident, added_at=at)
         _record(ongoing, "incident_added", by=None, at=at, incident=incident.number)
         return ongoing
-    recurring = recurring_incidents(signature, since=at - policy.recurrence_window)
-    if recurring.count() < policy.recurrence_count:
+    since = at - policy.recurrence_window
+    if not signature_recurs(signature, since=since, count=policy.recurrence_count):
         return None
+    recurring = recurring_incidents(signature, since=since)
     covers = list(
         recurring.filter(review_cover__isnull=True)
         .exclude(priority__in=Priority.major())

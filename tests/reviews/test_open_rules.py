@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -163,3 +164,17 @@ def test_due_dates_count_business_days_by_priority(org: SimpleNamespace) -> None
         day += timedelta(days=1)
         days += day.weekday() < 5
     assert p1.due_at.date() == day
+
+
+def test_the_recurrence_check_is_one_bounded_query(
+    org: SimpleNamespace, django_assert_num_queries: Any
+) -> None:
+    from reviews.selectors import signature_recurs
+
+    incidents = [resolved(org, 4) for _ in range(2)]
+    since = timezone.now() - timedelta(days=30)
+    with django_assert_num_queries(1) as captured:
+        assert not signature_recurs(incidents[0].signature, since=since, count=3)
+    assert "LIMIT 3" in captured.captured_queries[0]["sql"]
+    with django_assert_num_queries(1):
+        assert signature_recurs(incidents[0].signature, since=since, count=2)
