@@ -5,10 +5,13 @@ review, approves and publishes it, and the print view shows it all."""
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -20,6 +23,8 @@ from tests.browser.conftest import log_in
 from tests.factories import PASSWORD, make_category, make_service, make_team, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
 
 
 @pytest.fixture
@@ -54,10 +59,14 @@ def outage(db: Any) -> Any:
     return incident
 
 
-def test_incident_manager_writes_approves_and_prints_a_review(
-    new_page: Any, outage: Any
+def test_screenshots_of_a_review_written_approved_and_printed(
+    new_page: Any, outage: Any, tmp_path: Path
 ) -> None:
-    page = new_page()
+    """With UPDATE_SCREENSHOTS=1 (make screenshots) it also writes the README's
+    review screenshots in docs/screenshots/."""
+    folder = SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    page = new_page(viewport={"width": 1280, "height": 900})
     log_in(page, "imani", PASSWORD)
     page.goto(f"/console/{outage.number}/")
     review = Review.objects.get(incident=outage)
@@ -114,6 +123,7 @@ def test_incident_manager_writes_approves_and_prints_a_review(
     page.get_by_role("button", name="Publish").click()
     expect(page.locator(".state")).to_contain_text("Published")
 
+    page.screenshot(path=folder / "review-light.png", full_page=True)
     page.get_by_role("link", name="Print view").click()
     printed = page.locator(".print-view")
     for text in (
@@ -125,3 +135,6 @@ def test_incident_manager_writes_approves_and_prints_a_review(
         "corrected",
     ):
         expect(printed).to_contain_text(text)
+    page.emulate_media(media="print")
+    page.screenshot(path=folder / "review-print.png", full_page=True)
+    assert (folder / "review-print.png").stat().st_size > 10_000
