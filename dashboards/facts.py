@@ -66,7 +66,8 @@ INCIDENT_FIELDS = (
 class IncidentInputs:
     """What a fact is computed from: the incident's columns (``INCIDENT_FIELDS``),
     its services, its two clocks' ledgers, its alerts (signature, occurrences) and
-    its stakeholder updates (sent at, due at or None)."""
+    its stakeholder updates (sent at, due at or None), and the milestones a review
+    corrected (``dashboards.milestones``)."""
 
     row: Mapping[str, Any]
     services: Sequence[int] = ()
@@ -74,6 +75,7 @@ class IncidentInputs:
     resolution: Sequence[Span] = ()
     alerts: Sequence[tuple[str, int]] = ()
     updates: Sequence[tuple[datetime, datetime | None]] = ()
+    corrected: Mapping[str, datetime] | None = None
 
 
 # A rollup row's key as text ("2026-03-02|0|3|5|2|alert"), so a fact's
@@ -160,7 +162,7 @@ def contributions(
     """An incident's share of the rollups, as of ``now``."""
     row = inputs.row
     found = policies.get(row["priority"]) if row["priority"] else None
-    milestones: Milestones = effective_milestones(row)
+    milestones: Milestones = effective_milestones(row, inputs.corrected)
     dims = (
         row["priority"] or 0,
         row["team_id"] or 0,
@@ -185,9 +187,10 @@ def contributions(
     )
     if found is not None:
         _, calendar = found
+        # Outcomes stay as the engine decided them when the clock stopped.
         response = _outcome(
             row["respond_breached_at"],
-            milestones.acknowledged_at,
+            row["acknowledged_at"],
             row["respond_due_at"],
             now,
         )
@@ -195,7 +198,7 @@ def contributions(
             add(_day(response[1], tz), **{f"response_{response[0]}": 1})
         resolution = _outcome(
             row["resolve_breached_at"],
-            milestones.resolved_at,
+            row["resolved_at"],
             row["resolve_due_at"],
             now,
         )

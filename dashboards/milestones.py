@@ -1,12 +1,13 @@
 """When an incident was acknowledged and resolved, for the dashboards' times.
 
-This is the one place a corrected milestone plugs in: today the effective
-instants are the incident's own (``acknowledged_at``, ``resolved_at``, which the
-SLA clocks stopped at). A post-incident review that corrects them (say, the fix
-was in place twenty minutes before anyone pressed "resolve") returns its
-instants from ``effective_milestones`` instead, and the times are then read from
-the same ledger up to those instants (``spans_until``): the SLA outcomes, which
-the engine decided when the clock stopped, stay as they were.
+This is the one place a corrected milestone plugs in. The effective instants are
+the incident's own (``acknowledged_at``, ``resolved_at``, which the SLA clocks
+stopped at) unless a post-incident review corrected them (say, the fix was in
+place twenty minutes before anyone pressed "resolve": ``reviews.ReviewMilestone``,
+read by ``reviews.selectors.corrected_milestones``). The times are then read from
+the same ledger up to those instants (``spans_until``); the SLA outcomes, which the
+engine decided when the clock stopped, stay as they were. A review's "mitigated"
+milestone counts as the resolution when it is earlier: service was restored then.
 """
 
 from __future__ import annotations
@@ -25,9 +26,23 @@ class Milestones:
     resolved_at: datetime | None
 
 
-def effective_milestones(row: Mapping[str, Any]) -> Milestones:
-    """The acknowledgement and resolution the dashboards count an incident by."""
-    return Milestones(row["acknowledged_at"], row["resolved_at"])
+def effective_milestones(
+    row: Mapping[str, Any], corrected: Mapping[str, datetime] | None = None
+) -> Milestones:
+    """The acknowledgement and resolution the dashboards count an incident by: a
+    review's corrections where there are any, else the recorded instants. An
+    incident not yet acknowledged or resolved has no such milestone, whatever a
+    review says of it."""
+    corrected = corrected or {}
+    acknowledged, resolved = row["acknowledged_at"], row["resolved_at"]
+    if acknowledged is not None:
+        acknowledged = corrected.get("acknowledged", acknowledged)
+    if resolved is not None:
+        ends = [
+            corrected[name] for name in ("resolved", "mitigated") if name in corrected
+        ]
+        resolved = min(ends) if ends else resolved
+    return Milestones(acknowledged, resolved)
 
 
 def spans_until(spans: Sequence[Span], until: datetime) -> list[Span]:

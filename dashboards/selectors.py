@@ -38,6 +38,7 @@ from dashboards.models import (
     SignatureRollup,
     age_bounds,
 )
+from dashboards.phase4 import phase4_table
 from incidents.models import Category, Incident, Priority, Service, Team
 from incidents.sla.policies import sla_policies
 from itsm.cache import cached
@@ -275,8 +276,9 @@ def dashboard_data(
     """The dashboard of ``period`` and ``filters`` within ``scope``. The rollups
     change only when they are refreshed, so what is computed from them is kept in
     the shared cache under the refresh's token: one query (the state) when it is
-    there, six when it is not (the state, the window by key, the window by day, by
-    service, the open incidents, the noisiest signatures)."""
+    there, eight when it is not (the state, the window by key, the window by day, by
+    service, the open incidents, the noisiest signatures, open reviews and open
+    action items)."""
     state = RollupState.objects.filter(pk=1).first()
     if state is None or not state.token:
         return _compute(state, scope, period, filters, names, None)
@@ -409,6 +411,7 @@ def _compute(
         "backlog": None,
         "communication": _communication(totals, now_total, drill),
         "noise": _noise(noisiest, totals, drill),
+        "phase4": phase4_table(scope, filters, names, at),
     }
     volume_table, volume = _volume(by_day, period, drill)
     tables["volume"] = volume_table

@@ -55,6 +55,8 @@ from dashboards.models import (
 from incidents.models import Alert, Incident, IncidentEvent, SlaSpan
 from incidents.sla.clock import Span
 from incidents.sla.policies import sla_policies
+from reviews.models import ReviewMilestone
+from reviews.selectors import corrected_milestones
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +120,9 @@ def rollup_refresh(*, now: datetime | None = None) -> RefreshResult:
                 "pk", flat=True
             )
         )
+        # A review's corrected milestone changes the times, not the timeline.
+        if state.refreshed_at is not None:
+            changed |= milestones_edited_since(state.refreshed_at - SETTLE)
         facts_recompute(sorted(changed), now=now)
         _checkpoint(state, now, last)
         state.refreshed_at = now
@@ -155,6 +160,15 @@ def rollup_rebuild(*, now: datetime | None = None) -> int:
     return count
 
 
+def milestones_edited_since(since: datetime) -> set[int]:
+    """The incidents whose milestones a review corrected at or after ``since``."""
+    return set(
+        ReviewMilestone.objects.filter(edited_at__gte=since).values_list(
+            "incident_id", flat=True
+        )
+    )
+
+
 def _chunks(ids: list[int], size: int = BATCH) -> Iterator[list[int]]:
     for index in range(0, len(ids), size):
         yield ids[index : index + size]
@@ -168,7 +182,7 @@ def facts_recompute(ids: Iterable[int], *, now: datetime) -> None:
 
 
 def _inputs(ids: list[int]) -> dict[int, IncidentInputs]:
-    """Everything the facts of these incidents are computed from, in five
+    """Everything the facts of these incidents are computed from, in six
     queries."""
     rows = {
         row["id"]: row
@@ -200,9 +214,11 @@ def _inputs(ids: list[int]) -> dict[int, IncidentInputs]:
         updates.setdefault(incident_id, []).append(
             (at, datetime.fromisoformat(due) if due else None)
         )
+    corrected = corrected_milestones(ids)
     return {
         pk: IncidentInputs(
             row=row,
+            corrected=corrected.get(pk),
             services=services.get(pk, ()),
             response=spans.get((pk, SlaSpan.Clock.RESPONSE), ()),
             resolution=spans.get((pk, SlaSpan.Clock.RESOLUTION), ()),
