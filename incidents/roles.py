@@ -50,6 +50,13 @@ _AGENT = (
     # Their own teams' dashboards (managers' and incident managers' cover all).
     "dashboards.view_team_dashboards",
 )
+# Agents work their own teams' problems; incident managers and managers every
+# team's (reviews.problems.services.may_work).
+_PROBLEM_ALL_TEAMS = (
+    "incidents.add_problem",
+    "incidents.change_problem",
+    "incidents.manage_problems",
+)
 # Team leads and incident managers decide what the knowledge base says.
 _KB_PUBLISH = ("kb.publish_article",)
 
@@ -67,8 +74,14 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "incidents.publish_statusentry",
         "incidents.add_maintenancewindow",
         "incidents.change_maintenancewindow",
+        *_PROBLEM_ALL_TEAMS,
     ),
-    Role.MANAGER: ("incidents.view_sla_dashboards", *_ORG_READ, *_INCIDENT_READ),
+    Role.MANAGER: (
+        "incidents.view_sla_dashboards",
+        *_ORG_READ,
+        *_INCIDENT_READ,
+        *_PROBLEM_ALL_TEAMS,
+    ),
 }
 
 # Admins configure the product in the Django admin: every model permission of these

@@ -14,6 +14,7 @@ from incidents.models import (
     IncidentNote,
     LifecyclePolicy,
     Problem,
+    ProblemEvent,
     Service,
     Team,
 )
@@ -29,6 +30,7 @@ from incidents.services._base import (
 )
 from incidents.services.communication import add_note
 from incidents.services.requester_notices import requester_notify
+from incidents.services.routing import problem_record
 
 
 @incident_service
@@ -54,7 +56,8 @@ def incident_triage(
     at = now_or(now)
     if team is None and category is not None:
         team = category.team
-    set_fields(
+    previous_problem = incident.problem_id
+    changed = set_fields(
         incident,
         by=by,
         at=at,
@@ -69,6 +72,22 @@ def incident_triage(
     if blockers := incident.triage_blockers():
         raise ValidationError(blockers)
     transition(incident, "triage", by=by, at=at)
+    if "problem" in changed and problem is not None:
+        problem_record(
+            problem.pk,
+            ProblemEvent.Kind.INCIDENT_LINKED,
+            incident=incident,
+            by=by,
+            at=at,
+        )
+        if previous_problem is not None:
+            problem_record(
+                previous_problem,
+                ProblemEvent.Kind.INCIDENT_UNLINKED,
+                incident=incident,
+                by=by,
+                at=at,
+            )
     if services is not None:
         incident.services.set(services)
     return incident
