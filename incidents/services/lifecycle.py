@@ -25,6 +25,7 @@ from incidents.services._base import (
     now_or,
     record,
     require_transition,
+    resign,
     set_fields,
     transition,
 )
@@ -71,6 +72,10 @@ def incident_triage(
     )
     if blockers := incident.triage_blockers():
         raise ValidationError(blockers)
+    resign(
+        incident,
+        service_ids=None if services is None else [service.pk for service in services],
+    )
     transition(incident, "triage", by=by, at=at)
     if "problem" in changed and problem is not None:
         problem_record(
