@@ -19,7 +19,7 @@ def set_status(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0013_status_page'),
+        ('incidents', '0014_incident_signature'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
