@@ -46,6 +46,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Portal", "incidents:portal", "incidents.use_requester_portal"),
     NavItem("Admin", "admin:index", staff_only=True),
     NavItem("Knowledge base", "kb:list", "kb.view_article"),
+    NavItem("Problems", "problems:list", "incidents.view_problem"),
     NavItem("Help articles", "kb:portal_list", "incidents.use_requester_portal"),
 )
 

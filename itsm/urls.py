@@ -30,10 +30,12 @@ urlpatterns = [
     path("", include("incidents.urls")),
     path("", include("kb.urls")),
     path("", include("dashboards.urls")),
+    path("problems/", include("reviews.problems.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("incidents.api.urls", "api"))),
     path("api/v1/kb/", include(("kb.api.urls", "kb-api"))),
     path("api/v1/dashboards/", include("dashboards.api.urls")),
+    path("api/v1/problems/", include(("reviews.problems.api.urls", "problems-api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/",

@@ -119,6 +119,17 @@ def incident_escalate(
     return incident
 
 
+def _refuse_unless_an_incident(incident: Incident, action: str) -> None:
+    """A problem looks back over history, so closed incidents are linked too; a
+    cancelled one (not an incident) or a merged duplicate is not."""
+    if incident.status in (Incident.Status.CANCELLED, Incident.Status.MERGED):
+        raise IncidentConflict(
+            f"Cannot {action} {incident.number}: it is "
+            f"{incident.get_status_display().lower()}.",
+            code="final",
+        )
+
+
 def problem_record(
     problem_id: int,
     kind: ProblemEvent.Kind,
@@ -148,10 +159,12 @@ def incident_link_problem(
     """Link the incident to the problem behind it, on both timelines; a
     known-error problem marks the incident as a known error. An incident linked
     to another problem moves to this one (unlinked from the other, on its
-    timeline too). A closed problem takes no more incidents (409)."""
+    timeline too). Closed incidents are linked too (a problem gathers the past
+    ones); cancelled and merged ones are not, and a closed problem takes no more
+    incidents (409)."""
     require_perm(by, "incidents.work_incident", "link this incident to a problem")
     lock(incident, by=by)
-    refuse_if_final(incident, "link")
+    _refuse_unless_an_incident(incident, "link")
     status = Problem.objects.filter(pk=problem.pk).values_list("status", flat=True)
     if status.get() == Problem.Status.CLOSED:
         raise IncidentConflict(
@@ -208,7 +221,7 @@ def incident_unlink_problem(
     with no problem is left as it is."""
     require_perm(by, "incidents.work_incident", "unlink this incident from a problem")
     lock(incident, by=by)
-    refuse_if_final(incident, "unlink")
+    _refuse_unless_an_incident(incident, "unlink")
     previous = incident.problem_id
     if previous is None:
         return incident

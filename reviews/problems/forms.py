@@ -54,6 +54,6 @@ class LinkForm(forms.Form):
 
 
 class RecurrenceForm(forms.Form):
-    """"Create a problem" from a recurrence proposal: the signature it counted."""
+    """ "Create a problem" from a recurrence proposal: the signature it counted."""
 
     signature = forms.CharField(max_length=300)
