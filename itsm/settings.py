@@ -293,6 +293,8 @@ SPECTACULAR_SETTINGS = {
         "LevelEnum": "incidents.models.Urgency",
         "ArticleKindEnum": "kb.models.ArticleKind",
         "ArticleUseKindEnum": "kb.models.ArticleUse.Kind",
+        "ProblemStatusEnum": "incidents.models.Problem.Status",
+        "ProblemStatusFilterEnum": "reviews.problems.api.views.STATUS_FILTER",
     },
 }
 # Alert payloads above this are answered 413 without being read further.
