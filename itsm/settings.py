@@ -260,7 +260,7 @@ CELERY_BEAT_SCHEDULE = {
 
 # Demo data of other apps, loaded by `manage.py seed_demo` after the incidents' own
 # (see incidents/management/commands/seed_demo.py).
-DEMO_LOADERS = ["kb.demo.demo_seed"]
+DEMO_LOADERS = ["kb.demo.demo_seed", "reviews.problems.demo.demo_seed"]
 
 # ---------------------------------------------------------------- API
 REST_FRAMEWORK = {
