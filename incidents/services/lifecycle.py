@@ -54,6 +54,8 @@ def incident_triage(
     error. All four of category, impact, urgency and team are required."""
     lock(incident, by=by, expected_version=expected_version, for_transition=True)
     require_transition(incident, "triage", by=by)
+    if problem is not None and problem.status == Problem.Status.CLOSED:
+        raise ValidationError({"problem": f"{problem.number} is closed."})
     at = now_or(now)
     if team is None and category is not None:
         team = category.team

@@ -308,3 +308,41 @@ def test_a_failed_link_in_create_writes_no_problem(crew: Any) -> None:
         make_problem(crew=crew, incidents=[incident])
     assert Problem.objects.count() == 0
     assert ProblemEvent.objects.count() == 0
+
+
+def test_triage_does_not_link_a_closed_problem(crew: Any) -> None:
+    from incidents.models import Impact, Urgency
+    from tests.factories import make_category
+
+    problem = _problem_in(S.CLOSED, crew)
+    incident = make_incident()
+    with pytest.raises(ValidationError):
+        incident_services.incident_triage(
+            incident=incident,
+            by=crew["member"],
+            category=make_category(team=crew["team"]),
+            impact=Impact.LOW,
+            urgency=Urgency.LOW,
+            problem=problem,
+        )
+    incident.refresh_from_db()
+    assert incident.problem is None and incident.status == "new"
+
+
+def test_triage_with_a_problem_puts_it_on_the_problem_timeline(crew: Any) -> None:
+    from incidents.models import Impact, Urgency
+    from tests.factories import make_category
+
+    problem = make_problem(crew=crew)
+    incident = make_incident()
+    incident_services.incident_triage(
+        incident=incident,
+        by=crew["member"],
+        category=make_category(team=crew["team"]),
+        impact=Impact.LOW,
+        urgency=Urgency.LOW,
+        problem=problem,
+    )
+    assert problem.events.filter(
+        kind=ProblemEvent.Kind.INCIDENT_LINKED, data__incident=incident.pk
+    ).exists()

@@ -219,3 +219,20 @@ def test_the_problem_page_costs_the_same_with_many_incidents(crew: Any) -> None:
     body = client.get(f"/problems/{problem.number}/").content.decode()
     assert "Linked incidents (123)" in body
     assert "Page 1 of 3" in body
+
+
+def test_the_admin_shows_problems_read_only(crew: Any, administrator: Any) -> None:
+    problem = make_problem(crew=crew)
+    client = _client(administrator)
+    page = client.get(f"/admin/incidents/problem/{problem.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="title"' not in page.content.decode()
+    client.post(
+        f"/admin/incidents/problem/{problem.pk}/change/",
+        {"title": "Changed", "status": "closed"},
+    )
+    problem.refresh_from_db()
+    assert (problem.title, problem.status) == (
+        "VPN tunnel drops every hour",
+        Problem.Status.OPEN,
+    )
