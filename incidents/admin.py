@@ -27,6 +27,7 @@ from incidents.models import (
     Notification,
     PriorityMatrixCell,
     Problem,
+    ProblemEvent,
     Service,
     SlaPolicy,
     SlaSpan,
@@ -111,11 +112,22 @@ class LifecyclePolicyAdmin(admin.ModelAdmin):
         return False
 
 
+class ProblemEventInline(ReadOnlyMixin, admin.TabularInline):
+    model = ProblemEvent
+    fields = ["at", "kind", "actor", "data"]
+    readonly_fields = fields
+    extra = 0
+
+
 @admin.register(Problem)
-class ProblemAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "is_known_error", "created_at", "resolved_at"]
-    list_filter = ["is_known_error"]
+class ProblemAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Read-only: problems are worked on their console pages and the API, through
+    their services (the status is protected, every change on the timeline)."""
+
+    list_display = ["__str__", "status", "owner_team", "created_at", "resolved_at"]
+    list_filter = ["status", "owner_team"]
     search_fields = ["title", "description", "root_cause", "workaround"]
+    inlines = [ProblemEventInline]
 
 
 class EventInline(ReadOnlyMixin, admin.TabularInline):

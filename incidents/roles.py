@@ -58,6 +58,13 @@ _AGENT = (
 )
 # Incident managers and managers approve and publish reviews.
 _REVIEW_APPROVE = ("reviews.approve_review",)
+# Agents work their own teams' problems; incident managers and managers every
+# team's (reviews.problems.services.may_work).
+_PROBLEM_ALL_TEAMS = (
+    "incidents.add_problem",
+    "incidents.change_problem",
+    "incidents.manage_problems",
+)
 # Team leads and incident managers decide what the knowledge base says.
 _KB_PUBLISH = ("kb.publish_article",)
 
@@ -77,11 +84,13 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "incidents.publish_statusentry",
         "incidents.add_maintenancewindow",
         "incidents.change_maintenancewindow",
+        *_PROBLEM_ALL_TEAMS,
     ),
     Role.MANAGER: (
         "incidents.view_sla_dashboards",
         *_ORG_READ,
         *_INCIDENT_READ,
+        *_PROBLEM_ALL_TEAMS,
         *_REVIEW_APPROVE,
         "reviews.view_review",
         "reviews.view_actionitem",

@@ -48,6 +48,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Knowledge base", "kb:list", "kb.view_article"),
     NavItem("Reviews", "reviews:list", "reviews.view_review"),
     NavItem("My action items", "reviews:my_action_items", "reviews.view_actionitem"),
+    NavItem("Problems", "problems:list", "incidents.view_problem"),
     NavItem("Help articles", "kb:portal_list", "incidents.use_requester_portal"),
 )
 

@@ -264,7 +264,11 @@ CELERY_BEAT_SCHEDULE = {
 
 # Demo data of other apps, loaded by `manage.py seed_demo` after the incidents' own
 # (see incidents/management/commands/seed_demo.py).
-DEMO_LOADERS = ["kb.demo.demo_seed", "reviews.demo.demo_seed"]
+DEMO_LOADERS = [
+    "kb.demo.demo_seed",
+    "reviews.problems.demo.demo_seed",
+    "reviews.demo.demo_seed",
+]
 
 # What runs when an incident is resolved (incidents.services._base.incident_resolved):
 # dotted paths of ``hook(*, incident, at)``, the only way from incidents to the apps
@@ -302,6 +306,8 @@ SPECTACULAR_SETTINGS = {
         "LevelEnum": "incidents.models.Urgency",
         "ArticleKindEnum": "kb.models.ArticleKind",
         "ArticleUseKindEnum": "kb.models.ArticleUse.Kind",
+        "ProblemStatusEnum": "incidents.models.Problem.Status",
+        "ProblemStatusFilterEnum": "reviews.problems.api.views.STATUS_FILTER",
     },
 }
 # Alert payloads above this are answered 413 without being read further.

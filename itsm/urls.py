@@ -31,11 +31,13 @@ urlpatterns = [
     path("", include("kb.urls")),
     path("", include("reviews.urls")),
     path("", include("dashboards.urls")),
+    path("problems/", include("reviews.problems.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("incidents.api.urls", "api"))),
     path("api/v1/kb/", include(("kb.api.urls", "kb-api"))),
     path("api/v1/", include(("reviews.api.urls", "reviews-api"))),
     path("api/v1/dashboards/", include("dashboards.api.urls")),
+    path("api/v1/problems/", include(("reviews.problems.api.urls", "problems-api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/",

@@ -203,7 +203,11 @@ def demo_seed() -> str:
     author = get_user_model().objects.get(username="incident_manager")
     problem = Problem.objects.filter(title=DEMO_PROBLEM["title"]).first()
     if problem is None:
-        problem = Problem.objects.create(**DEMO_PROBLEM)
+        problem = Problem.objects.create(
+            **DEMO_PROBLEM,
+            status=Problem.Status.KNOWN_ERROR,
+            owner_team=Team.objects.get(name="Network Operations"),
+        )
     created = 0
     for spec in DEMO_ARTICLES:
         if Article.objects.filter(title=spec.title).exists():

@@ -123,7 +123,7 @@ def _open_problems(incident: Incident, known: Article | None) -> list[Problem]:
     matches = Q()
     for term in terms:
         matches |= Q(title__icontains=term)
-    problems = Problem.objects.filter(matches, resolved_at__isnull=True)
+    problems = Problem.objects.active().filter(matches)
     if known is not None:
         problems = problems.exclude(pk=known.problem_id)
     return list(problems.order_by("-id")[:3])

@@ -420,7 +420,7 @@ def incident_link_problem(
     incident = _incident(request, number)
     if problem > MAX_ID:
         raise Http404
-    found = Problem.objects.filter(pk=problem, resolved_at__isnull=True).first()
+    found = Problem.objects.active().filter(pk=problem).first()
     if found is None:
         raise Http404
     try:

@@ -32,7 +32,12 @@ from incidents.models.status import (
     StatusSubscriber,
     StatusVersion,
 )
-from incidents.models.timeline import IncidentEvent, IncidentNote, StakeholderUpdate
+from incidents.models.timeline import (
+    IncidentEvent,
+    IncidentNote,
+    ProblemEvent,
+    StakeholderUpdate,
+)
 
 __all__ = [
     "DEFAULT_MATRIX",
@@ -59,6 +64,7 @@ __all__ = [
     "Priority",
     "PriorityMatrixCell",
     "Problem",
+    "ProblemEvent",
     "Service",
     "StakeholderUpdate",
     "ComponentGroup",

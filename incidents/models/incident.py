@@ -17,6 +17,7 @@ from incidents.models.organisation import Category, Service, Team
 from incidents.models.priority import Impact, Priority, Urgency
 
 _NUMBER = re.compile(r"^\s*(?:INC-?)?0*(\d+)\s*$", re.IGNORECASE)
+_PROBLEM_NUMBER = re.compile(r"^\s*(?:PRB-?)?0*(\d{1,18})\s*$", re.IGNORECASE)
 # The largest id a 64-bit primary key holds; a larger number names no row (and
 # would overflow the database driver rather than match nothing).
 MAX_ID = 2**63 - 1
@@ -50,29 +51,107 @@ class LifecyclePolicy(models.Model):
         return policy
 
 
-class Problem(models.Model):
-    """The underlying cause of one or more incidents. Once its cause and workaround
-    are known it is a known error, which triage matches new incidents against."""
+class ProblemQuerySet(models.QuerySet):
+    def active(self) -> ProblemQuerySet:
+        """Open or known error: still being worked."""
+        return self.filter(status__in=Problem.ACTIVE_STATUSES)
+
+    def by_number(self, number: str) -> Problem:
+        """The problem ``PRB-000012`` (or ``prb-12``, ``12``); DoesNotExist for
+        anything else."""
+        match = _PROBLEM_NUMBER.match(number or "")
+        if match is None:
+            raise self.model.DoesNotExist(f"{number!r} is not a problem number")
+        return self.get(pk=int(match.group(1)))
+
+
+class Problem(ConcurrentTransitionMixin, models.Model):
+    """The underlying cause of one or more incidents. Open while it is being
+    investigated; a known error once its cause and workaround are known (triage
+    matches new incidents against its known-error article); resolved when a
+    permanent fix removed the cause; closed when nothing is left to do.
+
+    The status moves only through the transitions below, each called by one
+    service in ``reviews.problems.services``; incidents are linked to it only by
+    the incident services (``incident_link_problem``, ``incident_unlink_problem``).
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        KNOWN_ERROR = "known_error", "Known error"
+        RESOLVED = "resolved", "Resolved"
+        CLOSED = "closed", "Closed"
+
+    # Still being worked: a recurring error under one of these is covered.
+    ACTIVE_STATUSES = (Status.OPEN, Status.KNOWN_ERROR)
 
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     root_cause = models.TextField(blank=True)
     workaround = models.TextField(blank=True)
     is_known_error = models.BooleanField(
-        default=False, help_text="Publish the workaround as a known error."
+        default=False,
+        help_text="Its workaround is known: incidents linked to it are known errors.",
     )
+    owner_team = models.ForeignKey(
+        Team,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="problems",
+        help_text="The team that investigates it and owns its known-error article.",
+    )
+    status = FSMField(
+        max_length=11, choices=Status.choices, default=Status.OPEN, protected=True
+    )
+    # Bumped on every write; an edit that says which version it started from is
+    # refused when someone else saved in between.
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ProblemQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]
+        permissions = [
+            ("manage_problems", "Can work every team's problems"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "id"], name="problem_status"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("problems:detail", args=[self.number])
+
     @property
     def number(self) -> str:
-        return f"PRB-{self.pk:06d}"
+        return f"PRB-{self.pk:06d}" if self.pk else "PRB-(new)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
+
+    # ---- lifecycle: in memory only; the services check, save and record
+    @transition(field=status, source=Status.OPEN, target=Status.KNOWN_ERROR)
+    def mark_known_error(self, *, at: datetime) -> None:
+        self.is_known_error = True
+
+    @transition(
+        field=status,
+        source=[Status.OPEN, Status.KNOWN_ERROR],
+        target=Status.RESOLVED,
+    )
+    def resolve(self, *, at: datetime) -> None:
+        self.resolved_at = at
+
+    @transition(field=status, source=Status.RESOLVED, target=Status.CLOSED)
+    def close(self, *, at: datetime) -> None:
+        self.closed_at = at
 
 
 def _requester_or(permission: str) -> Callable[[Incident, Any], bool]:

@@ -55,6 +55,7 @@ class IncidentEvent(AppendOnlyModel):
         REPLY = "reply", "Reply"
         STAKEHOLDER_UPDATE = "stakeholder_update", "Stakeholder update"
         PROBLEM_LINKED = "problem_linked", "Linked to problem"
+        PROBLEM_UNLINKED = "problem_unlinked", "Unlinked from problem"
         DUPLICATE_MERGED = "duplicate_merged", "Duplicate merged in"
         ALERT_OCCURRENCE = "alert_occurrence", "Alert occurrence"
         SLA_WARNING = "sla_warning", "SLA target at risk"
@@ -83,6 +84,43 @@ class IncidentEvent(AppendOnlyModel):
     class Meta:
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["incident", "at", "id"], name="event_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ProblemEvent(AppendOnlyModel):
+    """One entry of a problem's timeline: created, a field changed, a state
+    change, an incident linked or unlinked, its known-error article published;
+    with who did it (None for the system) and when."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        FIELD_CHANGED = "field_changed", "Field changed"
+        TRANSITION = "transition", "State changed"
+        INCIDENT_LINKED = "incident_linked", "Incident linked"
+        INCIDENT_UNLINKED = "incident_unlinked", "Incident unlinked"
+        ARTICLE_PUBLISHED = "article_published", "Known-error article published"
+
+    problem = models.ForeignKey(
+        "incidents.Problem", on_delete=models.PROTECT, related_name="events"
+    )
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField()
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["problem", "at", "id"], name="problem_event_timeline")
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"

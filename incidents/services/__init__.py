@@ -25,6 +25,7 @@ from incidents.services.routing import (
     incident_assign,
     incident_escalate,
     incident_link_problem,
+    incident_unlink_problem,
 )
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "incident_resume",
     "incident_start_work",
     "incident_triage",
+    "incident_unlink_problem",
     "incident_update",
     "incident_wait_for_requester",
 ]

@@ -14,6 +14,7 @@ from incidents.models import (
     IncidentNote,
     LifecyclePolicy,
     Problem,
+    ProblemEvent,
     Service,
     Team,
 )
@@ -30,6 +31,7 @@ from incidents.services._base import (
 )
 from incidents.services.communication import add_note
 from incidents.services.requester_notices import requester_notify
+from incidents.services.routing import problem_record
 
 
 @incident_service
@@ -52,10 +54,13 @@ def incident_triage(
     error. All four of category, impact, urgency and team are required."""
     lock(incident, by=by, expected_version=expected_version, for_transition=True)
     require_transition(incident, "triage", by=by)
+    if problem is not None and problem.status == Problem.Status.CLOSED:
+        raise ValidationError({"problem": f"{problem.number} is closed."})
     at = now_or(now)
     if team is None and category is not None:
         team = category.team
-    set_fields(
+    previous_problem = incident.problem_id
+    changed = set_fields(
         incident,
         by=by,
         at=at,
@@ -74,6 +79,22 @@ def incident_triage(
         service_ids=None if services is None else [service.pk for service in services],
     )
     transition(incident, "triage", by=by, at=at)
+    if "problem" in changed and problem is not None:
+        problem_record(
+            problem.pk,
+            ProblemEvent.Kind.INCIDENT_LINKED,
+            incident=incident,
+            by=by,
+            at=at,
+        )
+        if previous_problem is not None:
+            problem_record(
+                previous_problem,
+                ProblemEvent.Kind.INCIDENT_UNLINKED,
+                incident=incident,
+                by=by,
+                at=at,
+            )
     if services is not None:
         incident.services.set(services)
     return incident

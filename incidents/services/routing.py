@@ -7,7 +7,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 
 from incidents.exceptions import IncidentConflict
-from incidents.models import Incident, IncidentEvent, Problem, Team
+from incidents.models import Incident, IncidentEvent, Problem, ProblemEvent, Team
 from incidents.services._base import (
     User,
     incident_service,
@@ -119,6 +119,35 @@ def incident_escalate(
     return incident
 
 
+def _refuse_unless_an_incident(incident: Incident, action: str) -> None:
+    """A problem looks back over history, so closed incidents are linked too; a
+    cancelled one (not an incident) or a merged duplicate is not."""
+    if incident.status in (Incident.Status.CANCELLED, Incident.Status.MERGED):
+        raise IncidentConflict(
+            f"Cannot {action} {incident.number}: it is "
+            f"{incident.get_status_display().lower()}.",
+            code="final",
+        )
+
+
+def problem_record(
+    problem_id: int,
+    kind: ProblemEvent.Kind,
+    *,
+    incident: Incident,
+    by: User | None,
+    at: datetime,
+) -> None:
+    """The other half of a link: the same change on the problem's own timeline."""
+    ProblemEvent.objects.create(
+        problem_id=problem_id,
+        kind=kind,
+        actor=by,
+        at=at,
+        data={"incident": incident.pk, "number": incident.number},
+    )
+
+
 @incident_service
 def incident_link_problem(
     *,
@@ -127,12 +156,23 @@ def incident_link_problem(
     problem: Problem,
     now: datetime | None = None,
 ) -> Incident:
-    """Link the incident to the problem behind it; a known-error problem marks the
-    incident as a known error."""
+    """Link the incident to the problem behind it, on both timelines; a
+    known-error problem marks the incident as a known error. An incident linked
+    to another problem moves to this one (unlinked from the other, on its
+    timeline too). Closed incidents are linked too (a problem gathers the past
+    ones); cancelled and merged ones are not, and a closed problem takes no more
+    incidents (409)."""
     require_perm(by, "incidents.work_incident", "link this incident to a problem")
     lock(incident, by=by)
-    refuse_if_final(incident, "link")
+    _refuse_unless_an_incident(incident, "link")
+    status = Problem.objects.filter(pk=problem.pk).values_list("status", flat=True)
+    if status.get() == Problem.Status.CLOSED:
+        raise IncidentConflict(
+            f"{problem.number} is closed; it takes no more incidents.",
+            code="final",
+        )
     at = now_or(now)
+    previous = incident.problem_id
     changed = set_fields(
         incident,
         by=by,
@@ -142,11 +182,62 @@ def incident_link_problem(
     )
     if changed:
         save(incident, at=at)
+    if previous != problem.pk:
+        if previous is not None:
+            problem_record(
+                previous,
+                ProblemEvent.Kind.INCIDENT_UNLINKED,
+                incident=incident,
+                by=by,
+                at=at,
+            )
         record(
             incident,
             IncidentEvent.Kind.PROBLEM_LINKED,
             by=by,
             at=at,
             problem=problem.pk,
+            number=problem.number,
         )
+        problem_record(
+            problem.pk,
+            ProblemEvent.Kind.INCIDENT_LINKED,
+            incident=incident,
+            by=by,
+            at=at,
+        )
+    return incident
+
+
+@incident_service
+def incident_unlink_problem(
+    *,
+    incident: Incident,
+    by: User | None,
+    now: datetime | None = None,
+) -> Incident:
+    """Take the incident off its problem (it was not this cause after all), on
+    both timelines. Its known-error mark stays: triage did match one. An incident
+    with no problem is left as it is."""
+    require_perm(by, "incidents.work_incident", "unlink this incident from a problem")
+    lock(incident, by=by)
+    _refuse_unless_an_incident(incident, "unlink")
+    previous = incident.problem_id
+    if previous is None:
+        return incident
+    at = now_or(now)
+    number = Problem.objects.filter(pk=previous).get().number
+    set_fields(incident, by=by, at=at, problem=None)
+    save(incident, at=at)
+    record(
+        incident,
+        IncidentEvent.Kind.PROBLEM_UNLINKED,
+        by=by,
+        at=at,
+        problem=previous,
+        number=number,
+    )
+    problem_record(
+        previous, ProblemEvent.Kind.INCIDENT_UNLINKED, incident=incident, by=by, at=at
+    )
     return incident

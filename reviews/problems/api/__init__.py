@@ -1,0 +1,1 @@
+"""The problems API, under ``/api/v1/problems/``."""

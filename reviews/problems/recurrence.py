@@ -1,0 +1,186 @@
+"""Recurrence proposes a problem: when one error signature (``incidents.signatures``)
+has been seen on N incidents within a window (``REVIEWS_RECURRENCE_COUNT`` in
+``REVIEWS_RECURRENCE_DAYS``, 3 in 30 by default) and no open problem covers it,
+the problem list and the review page say "recurring: N incidents with signature
+X; create a problem?", and one click creates the problem linked to them.
+
+A signature is covered when an incident of it is linked to a problem that is open
+or a known error: that problem is already the place to work it. Every count here
+is a range of the ``incident_signature_logged`` index, never a scan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Exists, OuterRef
+from django.utils import timezone
+
+from incidents.models import Category, Incident, Integration, Problem, Service
+from incidents.selectors import recurring_incidents
+from incidents.signatures import ALERT_PREFIX
+from reviews.problems import services
+
+# The most signatures the problem list proposes at once, the busiest first.
+PROPOSALS_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class Rule:
+    count: int
+    days: int
+
+    def since(self, now: datetime) -> datetime:
+        return now - timedelta(days=self.days)
+
+
+def rule() -> Rule:
+    """The admin-set recurrence rule."""
+    return Rule(
+        count=max(2, int(getattr(settings, "REVIEWS_RECURRENCE_COUNT", 3))),
+        days=max(1, int(getattr(settings, "REVIEWS_RECURRENCE_DAYS", 30))),
+    )
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """ "Recurring: ``count`` incidents with ``signature``; create a problem?"."""
+
+    signature: str
+    count: int
+    days: int
+    label: str = ""
+
+    @property
+    def title(self) -> str:
+        return f"Recurring: {self.label or self.signature}"
+
+
+def _covered(signature_ref: object) -> Exists:
+    return Exists(
+        Incident.objects.filter(
+            signature=signature_ref, problem__status__in=Problem.ACTIVE_STATUSES
+        )
+    )
+
+
+def is_covered(signature: str) -> bool:
+    """Whether an open (or known-error) problem already covers the signature."""
+    return Incident.objects.filter(
+        signature=signature, problem__status__in=Problem.ACTIVE_STATUSES
+    ).exists()
+
+
+def describe(signature: str) -> str:
+    """The signature in words: the integration and alert key, or the service and
+    category. Two small lookups by primary key."""
+    parts = signature.split(":")
+    if signature.startswith(ALERT_PREFIX) and len(parts) >= 3:
+        name = Integration.objects.filter(pk=_int(parts[1])).values_list(
+            "name", flat=True
+        )
+        return f"alert {':'.join(parts[2:])} from {next(iter(name), parts[1])}"
+    if len(parts) == 4 and parts[0] == "service":
+        service = Service.objects.filter(pk=_int(parts[1])).values_list(
+            "name", flat=True
+        )
+        category = Category.objects.filter(pk=_int(parts[3])).values_list(
+            "name", flat=True
+        )
+        return " · ".join(
+            [next(iter(service), "no service"), next(iter(category), "no category")]
+        )
+    return signature
+
+
+def _int(text: str) -> int:
+    return int(text) if text.isdigit() and len(text) < 18 else 0
+
+
+def recurring_proposal_for(
+    incident: Incident, *, now: datetime | None = None
+) -> Proposal | None:
+    """The proposal for the incident's signature, if it recurs by the rule and no
+    open problem covers it; else None. Two indexed queries (none without a
+    signature). For the review page."""
+    signature = incident.signature
+    if not signature:
+        return None
+    current = rule()
+    count = recurring_incidents(
+        signature, since=current.since(now or timezone.now())
+    ).count()
+    if count < current.count or is_covered(signature):
+        return None
+    return Proposal(
+        signature=signature, count=count, days=current.days, label=describe(signature)
+    )
+
+
+def recurring_proposals(*, now: datetime | None = None) -> list[Proposal]:
+    """The signatures that recur by the rule and no open problem covers, the
+    busiest first (at most ``PROPOSALS_SHOWN``): one grouped query over the
+    window's incidents. For the problem list."""
+    current = rule()
+    since = current.since(now or timezone.now())
+    rows = (
+        Incident.objects.filter(logged_at__gte=since)
+        .exclude(signature="")
+        .exclude(status__in=(Incident.Status.MERGED, Incident.Status.CANCELLED))
+        .order_by()
+        .values("signature")
+        .annotate(n=Count("pk"))
+        .filter(n__gte=current.count)
+        .annotate(covered=_covered(OuterRef("signature")))
+        .filter(covered=False)
+        .order_by("-n", "signature")
+        .values_list("signature", "n")[:PROPOSALS_SHOWN]
+    )
+    return [
+        Proposal(signature=sig, count=n, days=current.days, label=describe(sig))
+        for sig, n in rows
+    ]
+
+
+def problem_create_from_recurrence(
+    *,
+    by: AbstractBaseUser,
+    signature: str,
+    owner_team: object | None = None,
+    now: datetime | None = None,
+) -> Problem:
+    """One click: a problem for the recurring signature, linked to its incidents
+    in the window, owned by the team of the newest one unless told. Refused (400)
+    when the signature no longer recurs by the rule or a problem covers it now."""
+    at = now or timezone.now()
+    current = rule()
+    incidents = list(
+        recurring_incidents(signature, since=current.since(at)).select_related("team")
+    )
+    if len(incidents) < current.count:
+        raise ValidationError(
+            {"signature": "This error no longer recurs often enough for a problem."}
+        )
+    if is_covered(signature):
+        raise ValidationError(
+            {"signature": "An open problem already covers this error."}
+        )
+    team = owner_team or next(
+        (incident.team for incident in reversed(incidents) if incident.team_id), None
+    )
+    label = describe(signature)
+    return services.problem_create(
+        by=by,
+        title=f"Recurring: {label}"[:200],
+        description=(
+            f"{len(incidents)} incidents with the signature {signature} in "
+            f"{current.days} days, the first {incidents[0].number}."
+        ),
+        owner_team=team,
+        incidents=incidents,
+        now=at,
+    )
