@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -54,6 +55,25 @@ def incident_list(
         .prefetch_related("services")
         .order_by("-id")
     )
+
+
+def assignable_people(*, team: Team | None) -> QuerySet[Any]:
+    """Who may take an incident of ``team``: the team's active members first, then
+    every other active person who may work incidents, each by username. Each row
+    carries ``in_team``."""
+    User = get_user_model()
+    may_work = (
+        Q(groups__permissions__codename="work_incident")
+        | Q(user_permissions__codename="work_incident")
+        | Q(is_superuser=True)
+    )
+    workers = User.objects.filter(
+        pk__in=User.objects.filter(may_work).values("pk"), is_active=True
+    )
+    members = Team.members.through.objects.filter(
+        team_id=team.pk if team else None, user_id=OuterRef("pk")
+    )
+    return workers.annotate(in_team=Exists(members)).order_by("-in_team", "username")
 
 
 def team_list(*, member: AbstractBaseUser | None = None) -> QuerySet[Team]:

@@ -19,8 +19,16 @@ from django.views.decorators.http import require_POST
 from incidents import selectors, services
 from incidents.access import add_service_errors, area_required, draft_key
 from incidents.console import forms, queue
+from incidents.console.timeline import describe
 from incidents.exceptions import IncidentConflict
-from incidents.models import Impact, Incident, Priority, Urgency, priority_for
+from incidents.models import (
+    Impact,
+    Incident,
+    IncidentEvent,
+    Priority,
+    Urgency,
+    priority_for,
+)
 from incidents.services.actions import incident_act
 from incidents.sla.sync import sla_clocks
 from incidents.status.selectors import status_card
@@ -164,6 +172,7 @@ def _detail(
         if name in ACTION_LABELS
     }
     allowed = set(selectors.incident_allowed_transitions(incident, request.user))
+    timeline = selectors.incident_timeline(incident=incident)
     # A form that failed comes back on top, as typed, with why it failed: also
     # when its action is no longer offered (someone else moved the incident on).
     failed = []
@@ -182,7 +191,16 @@ def _detail(
         "forms": blank,
         "notes": incident.notes.select_related("author"),
         "updates": incident.updates.select_related("author"),
-        "timeline": selectors.incident_timeline(incident=incident),
+        "timeline": timeline,
+        "entries": [(event, describe(event)) for event in timeline.events],
+        "escalation": next(
+            (
+                event
+                for event in timeline.events
+                if event.kind == IncidentEvent.Kind.ESCALATED and "told" in event.data
+            ),
+            None,
+        ),
         "alerts": selectors.alert_inspector(incident=incident),
         "clocks": sla_clocks(incident, now=timezone.now()),
         "duplicates": incident.duplicates.only("id"),

@@ -172,10 +172,11 @@ def incident_update(
     if "category" in changed and incident.status == Incident.Status.NEW:
         set_fields(incident, by=by, at=at, team=category.team, tier=category.team.tier)
     if services is not None:
-        before = set(incident.services.values_list("pk", flat=True))
-        after = {service.pk for service in services}
-        if before != after:
+        before = dict(incident.services.values_list("pk", "name"))
+        after = {service.pk: service.name for service in services}
+        if set(before) != set(after):
             incident.services.set(after)
+            # Ids as before, and the names, for the timeline to read.
             record(
                 incident,
                 IncidentEvent.Kind.FIELD_CHANGED,
@@ -184,6 +185,8 @@ def incident_update(
                 field="services",
                 old=sorted(before),
                 new=sorted(after),
+                old_names=sorted(before.values()),
+                new_names=sorted(after.values()),
             )
             changed.append("services")
     if changed:
