@@ -191,6 +191,38 @@ class EscalateForm(VersionedForm):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class EditForm(VersionedForm):
+    """What the incident is, as learnt since it was logged. A category, impact or
+    urgency left empty stays as it is; the matrix recomputes the priority."""
+
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
+    category = forms.ModelChoiceField(
+        Category.objects.all(), required=False, empty_label="Unchanged"
+    )
+    services = forms.ModelMultipleChoiceField(
+        Service.objects.all(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"data-multi-select": ""}),
+    )
+    impact = forms.ChoiceField(
+        choices=_blank(Impact.choices, "Unchanged"), required=False
+    )
+    urgency = forms.ChoiceField(
+        choices=_blank(Urgency.choices, "Unchanged"), required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        # Empty means "leave it": the service takes None for that.
+        for name in ("category", "impact", "urgency"):
+            if not data.get(name):
+                data[name] = None
+        return data
+
+
 # Ask the server for the matrix's answer whenever impact or urgency changes. A
 # newer question replaces one still in flight, so a late answer to the older one
 # never overwrites the newer answer.

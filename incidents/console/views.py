@@ -150,6 +150,7 @@ ACTION_LABELS = {
     "update": "Post update",
     "assign": "Assign",
     "escalate": "Escalate to the next tier",
+    "edit": "Save changes",
 }
 
 
@@ -160,11 +161,15 @@ def _detail(
     status: int = 200,
 ) -> HttpResponse:
     """The incident page. ``bound`` holds forms that failed, with what was typed."""
+    services_now = list(incident.services.all())
     initial = {
         "version": incident.version,
         "category": incident.category_id,
         "impact": incident.impact,
         "urgency": incident.urgency,
+        "title": incident.title,
+        "description": incident.description,
+        "services": [service.pk for service in services_now],
     }
     blank = {
         name: _form(name, incident, initial=initial)
@@ -182,6 +187,7 @@ def _detail(
         failed.append((name, ACTION_LABELS.get(name, name), form))
     context = {
         "incident": incident,
+        "services": services_now,
         "failed": failed,
         "transitions": [
             (name, label, blank[name])
@@ -239,6 +245,7 @@ ACTIONS: dict[str, type[django_forms.Form]] = {
     "merge": forms.MergeForm,
     "assign": forms.AssignForm,
     "escalate": forms.EscalateForm,
+    "edit": forms.EditForm,
 }
 
 

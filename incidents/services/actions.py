@@ -9,6 +9,7 @@ from typing import Any
 from incidents.models import Incident
 from incidents.services._base import User
 from incidents.services.communication import incident_add_note, incident_post_update
+from incidents.services.intake import incident_update
 from incidents.services.lifecycle import (
     incident_cancel,
     incident_confirm,
@@ -55,6 +56,9 @@ ACTIONS: dict[str, Callable[..., Any]] = {
         incident=i, by=by, expected_version=v, **d
     ),
     "escalate": lambda i, by, v, **d: incident_escalate(
+        incident=i, by=by, expected_version=v, **d
+    ),
+    "edit": lambda i, by, v, **d: incident_update(
         incident=i, by=by, expected_version=v, **d
     ),
 }

@@ -17,7 +17,7 @@ from incidents.demo import demo_seed
 from incidents.models import Incident, IncidentEvent, Notification, Team
 from incidents.roles import Role
 from incidents.tasks import sla_sweep_task
-from tests.factories import PASSWORD, make_team, make_user
+from tests.factories import PASSWORD, make_team, make_user, signed_in
 from tests.incidents.conftest import T0, incident_in, log_p1
 
 pytestmark = pytest.mark.django_db
@@ -32,12 +32,6 @@ def escalated_to(incident: Incident) -> list[str]:
             incident=incident, event="escalated", channel="email"
         ).values_list("recipient", flat=True)
     )
-
-
-def signed_in(user: object) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def page_as(user: object, incident: Incident) -> str:
