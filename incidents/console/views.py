@@ -6,6 +6,7 @@ followed by a redirect."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms as django_forms
 from django.contrib import messages
@@ -50,15 +51,24 @@ def console(request: HttpRequest) -> HttpResponse:
     filters = form.cleaned_data if form.is_valid() else {}
     if not filters.get("view"):
         filters["view"] = "team" if team_ids else "open"
+    term = (filters.get("q") or "").strip()
+    if term and not request.htmx:
+        # A number opens that incident, whatever view it was typed in.
+        found = selectors.incident_for_search(user=request.user, term=term)
+        if found is not None:
+            return redirect("incidents:detail", number=found.number)
+    now = timezone.now()
     page = selectors.incident_queue(
         user=request.user,
         filters=filters,
         cursor=request.GET.get("after"),
-        now=timezone.now(),
+        now=now,
     )
     query = request.GET.copy()
     query.pop("after", None)
     context = {"page": page, "view": filters["view"], "query": query}
+    if term and not page.rows and not request.GET.get("after"):
+        context["elsewhere"] = _hits_elsewhere(request, filters, term, now)
     if request.htmx:
         # Announced only when the rows changed since the table the page shows.
         context["changed"] = request.GET.get("shown") != page.signature
@@ -66,6 +76,21 @@ def console(request: HttpRequest) -> HttpResponse:
     context["form"] = form
     context["agents"] = choices.agents_of(team_ids)
     return render(request, "incidents/incident_list.html", context)
+
+
+def _hits_elsewhere(
+    request: HttpRequest, filters: dict[str, Any], term: str, now: Any
+) -> tuple[int, str] | None:
+    """A search that found nothing here: how many open incidents it finds with no
+    view or filter but the search ("All open"), and the link there; None when
+    that is where it was made."""
+    everywhere = {"view": "open", "q": term}
+    if {k: v for k, v in filters.items() if v} == everywhere:
+        return None
+    count = selectors.incident_queue_count(
+        user=request.user, filters=everywhere, now=now
+    )
+    return count, f"?{urlencode(everywhere)}"
 
 
 def _bulk_form(request: HttpRequest) -> forms.BulkAssignForm:

@@ -11,7 +11,14 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from incidents.exceptions import ReportLimitReached
-from incidents.models import Category, Incident, IncidentEvent, Service, priority_for
+from incidents.models import (
+    Category,
+    Incident,
+    IncidentEvent,
+    Service,
+    Team,
+    priority_for,
+)
 from incidents.services._base import (
     User,
     incident_service,
@@ -72,6 +79,14 @@ def _refuse_over_report_limit(requester: User, *, at: datetime) -> None:
     )
 
 
+def service_desk_team() -> Team | None:
+    """The team that receives what nothing else routes (a portal report naming no
+    service): the team named by ``SERVICE_DESK_TEAM``, else the first tier-1
+    team by name; None only when there are no teams at all."""
+    named = Team.objects.filter(name=settings.SERVICE_DESK_TEAM).first()
+    return named or Team.objects.order_by("tier", "name").first()
+
+
 @incident_service
 def incident_log(
     *,
@@ -90,7 +105,8 @@ def incident_log(
     now: datetime | None = None,
 ) -> Incident:
     """Log a new incident. The category routes it to its team (without a category,
-    the team of the first affected service that has one); impact and urgency,
+    the team of the first affected service that has one; a portal report with
+    neither goes to the service desk team); impact and urgency,
     when both known, give its priority. Agents and the system log any incident;
     a requester logs only their own, through the portal, and at most
     ``PORTAL_REPORTS_PER_HOUR`` of them an hour (``ReportLimitReached``).
@@ -123,6 +139,10 @@ def incident_log(
     elif owner := next((s.team for s in services if s.team_id), None):
         incident.team = owner
         incident.tier = owner.tier
+    elif source == Incident.Source.PORTAL and (desk := service_desk_team()):
+        # "I don't know" which service: the service desk sorts it out.
+        incident.team = desk
+        incident.tier = desk.tier
     save(incident, at=at)
     incident.services.set(services)
     record(
