@@ -21,6 +21,12 @@ from incidents.services.lifecycle import (
     incident_triage,
     incident_wait_for_requester,
 )
+from incidents.services.major import (
+    incident_declare_major,
+    incident_set_bridge,
+    incident_set_major_roles,
+    incident_set_stakeholders,
+)
 from incidents.services.routing import incident_assign, incident_escalate
 
 # Each entry takes the incident, the person, the version they saw (None: not
@@ -59,6 +65,18 @@ ACTIONS: dict[str, Callable[..., Any]] = {
         incident=i, by=by, expected_version=v, **d
     ),
     "edit": lambda i, by, v, **d: incident_update(
+        incident=i, by=by, expected_version=v, **d
+    ),
+    "declare_major": lambda i, by, v, **d: incident_declare_major(
+        incident=i, by=by, expected_version=v, **d
+    ),
+    "major_roles": lambda i, by, v, **d: incident_set_major_roles(
+        incident=i, by=by, expected_version=v, **d
+    ),
+    "major_bridge": lambda i, by, v, **d: incident_set_bridge(
+        incident=i, by=by, expected_version=v, **d
+    ),
+    "major_stakeholders": lambda i, by, v, **d: incident_set_stakeholders(
         incident=i, by=by, expected_version=v, **d
     ),
 }

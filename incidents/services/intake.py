@@ -23,6 +23,7 @@ from incidents.services._base import (
     User,
     incident_service,
     lock,
+    major_duties,
     now_or,
     record,
     refuse_if_final,
@@ -154,6 +155,7 @@ def incident_log(
         priority=incident.priority,
         team=incident.team_id,
     )
+    major_duties(incident, at=at)
     requester_notify(incident, "requester_logged", at=at)
     return incident
 

@@ -112,7 +112,7 @@ def test_log_routes_by_category_and_records_the_logging(org: SimpleNamespace) ->
     assert (incident.team, incident.tier, incident.status) == (org.team, 1, S.NEW)
     assert incident.logged_at == incident.detected_at == T0
     assert list(incident.services.all()) == [org.service]
-    logged = incident.events.get()
+    logged = incident.events.first()
     assert (logged.kind, logged.actor, logged.at) == (K.LOGGED, org.agent, T0)
 
 
