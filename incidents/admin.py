@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
@@ -57,8 +58,44 @@ class CategoryInline(admin.TabularInline):
     extra = 0
 
 
+def _reachable(members: Any, lead: Any) -> bool:
+    return (lead is not None and lead.is_active) or any(
+        member.is_active for member in members
+    )
+
+
+class TeamAdminForm(forms.ModelForm):
+    """A team chain never escalates into a team that reaches nobody: the next tier
+    must have an active member or a lead, and a team others escalate into keeps
+    one of them."""
+
+    class Meta:
+        model = Team
+        fields = ["name", "tier", "next_tier", "lead", "members", "email"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        target = data.get("next_tier")
+        if target is not None and not _reachable(target.members.all(), target.lead):
+            self.add_error(
+                "next_tier",
+                f"{target.name} has no active members and no lead: an incident "
+                "escalated there would reach nobody. Give it a lead or members first.",
+            )
+        if self.instance.pk is not None and "members" in data:
+            sources = list(self.instance.escalated_from.values_list("name", flat=True))
+            if sources and not _reachable(data["members"], data.get("lead")):
+                self.add_error(
+                    None,
+                    f"{', '.join(sources)} escalate into this team: it needs an "
+                    "active member or a lead.",
+                )
+        return data
+
+
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
+    form = TeamAdminForm
     list_display = ["name", "tier", "next_tier", "lead", "email"]
     list_filter = ["tier"]
     list_select_related = ["next_tier", "lead"]

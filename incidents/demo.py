@@ -68,7 +68,14 @@ DEMO_USERS = [
         "Imani",
         "Manager",
         teams=("Service Desk", "Network Operations"),
-        leads=("Service Desk", "Network Operations"),
+        # Every team has a lead, so no escalation in the demo reaches nobody.
+        leads=(
+            "Service Desk",
+            "Network Operations",
+            "Systems",
+            "Security Operations",
+            "Engineering",
+        ),
     ),
     DemoUser("manager", Role.MANAGER, "Morgan", "Lead"),
     DemoUser("admin", Role.ADMIN, "Ada", "Admin"),

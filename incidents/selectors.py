@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -54,6 +55,25 @@ def incident_list(
         .prefetch_related("services")
         .order_by("-id")
     )
+
+
+def assignable_people(*, team: Team | None) -> QuerySet[Any]:
+    """Who may take an incident of ``team``: the team's active members first, then
+    every other active person who may work incidents, each by username. Each row
+    carries ``in_team``."""
+    User = get_user_model()
+    may_work = (
+        Q(groups__permissions__codename="work_incident")
+        | Q(user_permissions__codename="work_incident")
+        | Q(is_superuser=True)
+    )
+    workers = User.objects.filter(
+        pk__in=User.objects.filter(may_work).values("pk"), is_active=True
+    )
+    members = Team.members.through.objects.filter(
+        team_id=team.pk if team else None, user_id=OuterRef("pk")
+    )
+    return workers.annotate(in_team=Exists(members)).order_by("-in_team", "username")
 
 
 def team_list(*, member: AbstractBaseUser | None = None) -> QuerySet[Team]:
@@ -222,13 +242,28 @@ def _queue_queryset(
     return queryset
 
 
+def _number_in(term: str) -> int | None:
+    """The incident id a search term names (``INC-000123``, ``inc-123``, ``123``)."""
+    if number := re.fullmatch(r"(?i)(?:INC-?)?0*(\d+)", term.strip()):
+        return int(number.group(1))
+    return None
+
+
+def incident_for_search(*, user: AbstractBaseUser, term: str) -> Incident | None:
+    """The incident a number search names, in any state, if ``user`` may see it:
+    a number opens that incident whatever view the search came from."""
+    pk = _number_in(term)
+    if pk is None or pk > MAX_ID:
+        return None
+    return incidents_visible_to(user).filter(pk=pk).only("id").first()
+
+
 def _search(queryset: QuerySet[Incident], term: str) -> QuerySet[Incident]:
     """An incident number (``INC-000123``, ``inc-123``, ``123``) finds that
     incident alone, by primary key; anything else is looked for in the title and
     description (case-insensitive substring; on PostgreSQL the trigram indexes of
     migration 0008 answer it for terms of three characters or more)."""
-    if number := re.fullmatch(r"(?i)(?:INC-?)?0*(\d+)", term):
-        pk = int(number.group(1))
+    if (pk := _number_in(term)) is not None:
         return queryset.filter(pk=pk) if pk <= MAX_ID else queryset.none()
     return queryset.filter(Q(title__icontains=term) | Q(description__icontains=term))
 

@@ -310,6 +310,9 @@ SPECTACULAR_SETTINGS = {
         "ProblemStatusFilterEnum": "reviews.problems.api.views.STATUS_FILTER",
     },
 }
+# The team that receives a portal report naming no service ("I don't know"); if
+# no team has this name, the first tier-1 team does.
+SERVICE_DESK_TEAM = envstr("SERVICE_DESK_TEAM", "Service Desk")
 # Alert payloads above this are answered 413 without being read further.
 API_MAX_BODY_BYTES = 1024 * 1024
 # Raw alert deliveries (the alert inspector) are kept this long.

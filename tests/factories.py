@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.test import Client
 
 from incidents.models import Category, Incident, Service, Team
 from incidents.roles import Role
@@ -55,3 +56,10 @@ def make_incident(**overrides: Any) -> Incident:
         **overrides,
     }
     return incident_log(**fields)
+
+
+def signed_in(user: Any) -> Client:
+    """A test client signed in as ``user``."""
+    client = Client()
+    client.force_login(user)
+    return client

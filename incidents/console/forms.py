@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 
+from incidents import selectors
 from incidents.console.figures import FIGURES
 from incidents.console.queue import ConsoleChoices
 from incidents.models import (
@@ -164,17 +165,62 @@ class MergeForm(VersionedForm):
     into = forms.CharField(label="Merge into (number)", max_length=20)
 
 
+class PersonChoiceField(forms.ModelChoiceField):
+    """A person by full name and username; a member of the incident's team (rows
+    of ``selectors.assignable_people``) says so."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        name = obj.get_full_name()
+        label = f"{name} ({obj.get_username()})" if name else obj.get_username()
+        return f"{label} · in the team" if getattr(obj, "in_team", False) else label
+
+
 class AssignForm(VersionedForm):
-    assignee = forms.ModelChoiceField(get_user_model().objects.none(), required=False)
+    """Members of the incident's team first, then everyone else who may take it."""
+
+    assignee = PersonChoiceField(
+        get_user_model().objects.none(), required=False, empty_label="Nobody"
+    )
 
     def __init__(self, *args: Any, team: Team | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if team is not None:
-            self.fields["assignee"].queryset = team.members.order_by("username")
+        self.fields["assignee"].queryset = selectors.assignable_people(team=team)
 
 
 class EscalateForm(VersionedForm):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class EditForm(VersionedForm):
+    """What the incident is, as learnt since it was logged. A category, impact or
+    urgency left empty stays as it is; the matrix recomputes the priority."""
+
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
+    category = forms.ModelChoiceField(
+        Category.objects.all(), required=False, empty_label="Unchanged"
+    )
+    services = forms.ModelMultipleChoiceField(
+        Service.objects.all(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"data-multi-select": ""}),
+    )
+    impact = forms.ChoiceField(
+        choices=_blank(Impact.choices, "Unchanged"), required=False
+    )
+    urgency = forms.ChoiceField(
+        choices=_blank(Urgency.choices, "Unchanged"), required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        # Empty means "leave it": the service takes None for that.
+        for name in ("category", "impact", "urgency"):
+            if not data.get(name):
+                data[name] = None
+        return data
 
 
 # Ask the server for the matrix's answer whenever impact or urgency changes. A

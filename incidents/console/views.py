@@ -6,6 +6,7 @@ followed by a redirect."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms as django_forms
 from django.contrib import messages
@@ -19,8 +20,16 @@ from django.views.decorators.http import require_POST
 from incidents import selectors, services
 from incidents.access import add_service_errors, area_required, draft_key
 from incidents.console import forms, queue
+from incidents.console.timeline import describe
 from incidents.exceptions import IncidentConflict
-from incidents.models import Impact, Incident, Priority, Urgency, priority_for
+from incidents.models import (
+    Impact,
+    Incident,
+    IncidentEvent,
+    Priority,
+    Urgency,
+    priority_for,
+)
 from incidents.services.actions import incident_act
 from incidents.sla.sync import sla_clocks
 from incidents.status.selectors import status_card
@@ -42,15 +51,24 @@ def console(request: HttpRequest) -> HttpResponse:
     filters = form.cleaned_data if form.is_valid() else {}
     if not filters.get("view"):
         filters["view"] = "team" if team_ids else "open"
+    term = (filters.get("q") or "").strip()
+    if term and not request.htmx:
+        # A number opens that incident, whatever view it was typed in.
+        found = selectors.incident_for_search(user=request.user, term=term)
+        if found is not None:
+            return redirect("incidents:detail", number=found.number)
+    now = timezone.now()
     page = selectors.incident_queue(
         user=request.user,
         filters=filters,
         cursor=request.GET.get("after"),
-        now=timezone.now(),
+        now=now,
     )
     query = request.GET.copy()
     query.pop("after", None)
     context = {"page": page, "view": filters["view"], "query": query}
+    if term and not page.rows and not request.GET.get("after"):
+        context["elsewhere"] = _hits_elsewhere(request, filters, term, now)
     if request.htmx:
         # Announced only when the rows changed since the table the page shows.
         context["changed"] = request.GET.get("shown") != page.signature
@@ -58,6 +76,21 @@ def console(request: HttpRequest) -> HttpResponse:
     context["form"] = form
     context["agents"] = choices.agents_of(team_ids)
     return render(request, "incidents/incident_list.html", context)
+
+
+def _hits_elsewhere(
+    request: HttpRequest, filters: dict[str, Any], term: str, now: Any
+) -> tuple[int, str] | None:
+    """A search that found nothing here: how many open incidents it finds with no
+    view or filter but the search ("All open"), and the link there; None when
+    that is where it was made."""
+    everywhere = {"view": "open", "q": term}
+    if {k: v for k, v in filters.items() if v} == everywhere:
+        return None
+    count = selectors.incident_queue_count(
+        user=request.user, filters=everywhere, now=now
+    )
+    return count, f"?{urlencode(everywhere)}"
 
 
 def _bulk_form(request: HttpRequest) -> forms.BulkAssignForm:
@@ -142,6 +175,7 @@ ACTION_LABELS = {
     "update": "Post update",
     "assign": "Assign",
     "escalate": "Escalate to the next tier",
+    "edit": "Save changes",
 }
 
 
@@ -152,11 +186,15 @@ def _detail(
     status: int = 200,
 ) -> HttpResponse:
     """The incident page. ``bound`` holds forms that failed, with what was typed."""
+    services_now = list(incident.services.all())
     initial = {
         "version": incident.version,
         "category": incident.category_id,
         "impact": incident.impact,
         "urgency": incident.urgency,
+        "title": incident.title,
+        "description": incident.description,
+        "services": [service.pk for service in services_now],
     }
     blank = {
         name: _form(name, incident, initial=initial)
@@ -164,6 +202,7 @@ def _detail(
         if name in ACTION_LABELS
     }
     allowed = set(selectors.incident_allowed_transitions(incident, request.user))
+    timeline = selectors.incident_timeline(incident=incident)
     # A form that failed comes back on top, as typed, with why it failed: also
     # when its action is no longer offered (someone else moved the incident on).
     failed = []
@@ -173,6 +212,7 @@ def _detail(
         failed.append((name, ACTION_LABELS.get(name, name), form))
     context = {
         "incident": incident,
+        "services": services_now,
         "failed": failed,
         "transitions": [
             (name, label, blank[name])
@@ -182,7 +222,16 @@ def _detail(
         "forms": blank,
         "notes": incident.notes.select_related("author"),
         "updates": incident.updates.select_related("author"),
-        "timeline": selectors.incident_timeline(incident=incident),
+        "timeline": timeline,
+        "entries": [(event, describe(event)) for event in timeline.events],
+        "escalation": next(
+            (
+                event
+                for event in timeline.events
+                if event.kind == IncidentEvent.Kind.ESCALATED and "told" in event.data
+            ),
+            None,
+        ),
         "alerts": selectors.alert_inspector(incident=incident),
         "clocks": sla_clocks(incident, now=timezone.now()),
         "duplicates": incident.duplicates.only("id"),
@@ -221,6 +270,7 @@ ACTIONS: dict[str, type[django_forms.Form]] = {
     "merge": forms.MergeForm,
     "assign": forms.AssignForm,
     "escalate": forms.EscalateForm,
+    "edit": forms.EditForm,
 }
 
 

@@ -4,6 +4,7 @@ from incidents.models.alerts import Alert, AlertDelivery, ApiToken, Integration
 from incidents.models.attachments import Attachment
 from incidents.models.incident import MAX_ID, Incident, LifecyclePolicy, Problem
 from incidents.models.maintenance import MaintenanceWindow
+from incidents.models.major import MajorIncident
 from incidents.models.notifications import Notification, WebhookEndpoint
 from incidents.models.organisation import Area, Category, Service, Team
 from incidents.models.priority import (
@@ -60,6 +61,7 @@ __all__ = [
     "IncidentNote",
     "LifecyclePolicy",
     "MaintenanceWindow",
+    "MajorIncident",
     "Notification",
     "Priority",
     "PriorityMatrixCell",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -23,6 +26,20 @@ class Area(models.Model):
 
     def __str__(self) -> str:
         return "area"
+
+
+def incident_manager_users() -> list[Any]:
+    """The active users who own major incidents (the incident managers)."""
+    return list(
+        get_user_model()
+        .objects.filter(
+            models.Q(groups__permissions__codename="manage_major_incidents")
+            | models.Q(user_permissions__codename="manage_major_incidents"),
+            is_active=True,
+        )
+        .distinct()
+        .order_by("username")
+    )
 
 
 class Team(models.Model):
@@ -66,6 +83,26 @@ class Team(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (tier {self.tier})"
+
+    def active_members(self) -> list[Any]:
+        """The members who can be reached: active accounts only."""
+        return list(self.members.filter(is_active=True).order_by("username"))
+
+    def escalation_audience(self) -> tuple[list[Any], str]:
+        """Who hears of an incident escalated to this team, and why them: its active
+        members and its lead; with no active member, the lead alone; with neither,
+        the incident managers. An escalation always reaches a person."""
+        members = self.active_members()
+        lead = self.lead if self.lead is not None and self.lead.is_active else None
+        if members:
+            people = members + ([lead] if lead and lead not in members else [])
+            return people, f"{self.name}'s members and lead"
+        if lead is not None:
+            return [lead], f"{self.name} has no active members: its lead was told"
+        return incident_manager_users(), (
+            f"{self.name} has no active members and no lead: the incident managers "
+            "were told"
+        )
 
     def clean(self) -> None:
         # Escalation only ever goes up, which also rules out cycles.

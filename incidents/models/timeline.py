@@ -65,6 +65,10 @@ class IncidentEvent(AppendOnlyModel):
         ATTACHMENT_ADDED = "attachment_added", "Attachment added"
         ARTICLE_APPLIED = "article_applied", "Article applied"
         ARTICLE_HELPED = "article_helped", "Article helped"
+        MAJOR_DECLARED = "major_declared", "Major incident declared"
+        MAJOR_ROLES = "major_roles", "Major incident roles set"
+        MAJOR_BRIDGE = "major_bridge", "Bridge link set"
+        MAJOR_STAKEHOLDERS = "major_stakeholders", "Stakeholder list set"
 
     incident = models.ForeignKey(
         "incidents.Incident", on_delete=models.PROTECT, related_name="events"

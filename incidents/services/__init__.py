@@ -20,6 +20,12 @@ from incidents.services.lifecycle import (
     incident_triage,
     incident_wait_for_requester,
 )
+from incidents.services.major import (
+    incident_declare_major,
+    incident_set_bridge,
+    incident_set_major_roles,
+    incident_set_stakeholders,
+)
 from incidents.services.portal import incident_reply, incident_report
 from incidents.services.routing import (
     incident_assign,
@@ -35,6 +41,7 @@ __all__ = [
     "incident_close_unconfirmed",
     "incident_confirm",
     "incident_correct_timestamp",
+    "incident_declare_major",
     "incident_escalate",
     "incident_link_problem",
     "incident_log",
@@ -46,6 +53,9 @@ __all__ = [
     "incident_report",
     "incident_resolve",
     "incident_resume",
+    "incident_set_bridge",
+    "incident_set_major_roles",
+    "incident_set_stakeholders",
     "incident_start_work",
     "incident_triage",
     "incident_unlink_problem",

@@ -25,7 +25,14 @@ from django.utils.module_loading import import_string
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
 from incidents.exceptions import IncidentConflict
-from incidents.models import Alert, Incident, IncidentEvent, Priority, priority_for
+from incidents.models import (
+    Alert,
+    Incident,
+    IncidentEvent,
+    MajorIncident,
+    Priority,
+    priority_for,
+)
 from incidents.services.requester_notices import (
     TRANSITION_EVENTS,
     duplicates_notify,
@@ -163,6 +170,8 @@ def save(incident: Incident, *, at: datetime) -> None:
         sla_sync(incident, at=at)
         incident.save(update_fields=SLA_FIELDS)
     if incident.priority in Priority.major():
+        if not is_new:  # a new one is declared once its logging is recorded
+            major_duties(incident, at=at)
         # A major incident may be proposed for (or resolve) a status page entry.
         status_page_changed(incident)
 
@@ -180,6 +189,32 @@ def resign(incident: Incident, *, service_ids: Iterable[int] | None = None) -> N
     incident.signature = classified_signature(
         category_id=incident.category_id, service_ids=service_ids
     )
+
+
+def major_duties(incident: Incident, *, at: datetime) -> None:
+    """A P1/P2 is a major incident from that moment: the system declares it, so
+    its duties (commander, stakeholders, updates) start at once."""
+    if incident.priority in Priority.major() and not (
+        MajorIncident.objects.filter(incident=incident).exists()
+    ):
+        major_declare(incident, by=None, at=at)
+
+
+def major_declare(incident: Incident, *, by: User | None, at: datetime) -> Any:
+    """Make the incident a major incident (its record and a timeline entry); by
+    the system (``by=None``) when it became P1/P2."""
+    major = MajorIncident.objects.create(
+        incident=incident, declared_at=at, declared_by=by
+    )
+    record(
+        incident,
+        IncidentEvent.Kind.MAJOR_DECLARED,
+        by=by,
+        at=at,
+        priority=incident.priority,
+        automatic=by is None,
+    )
+    return major
 
 
 def status_page_changed(incident: Incident) -> None:

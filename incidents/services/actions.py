@@ -9,6 +9,7 @@ from typing import Any
 from incidents.models import Incident
 from incidents.services._base import User
 from incidents.services.communication import incident_add_note, incident_post_update
+from incidents.services.intake import incident_update
 from incidents.services.lifecycle import (
     incident_cancel,
     incident_confirm,
@@ -19,6 +20,12 @@ from incidents.services.lifecycle import (
     incident_start_work,
     incident_triage,
     incident_wait_for_requester,
+)
+from incidents.services.major import (
+    incident_declare_major,
+    incident_set_bridge,
+    incident_set_major_roles,
+    incident_set_stakeholders,
 )
 from incidents.services.routing import incident_assign, incident_escalate
 
@@ -55,6 +62,21 @@ ACTIONS: dict[str, Callable[..., Any]] = {
         incident=i, by=by, expected_version=v, **d
     ),
     "escalate": lambda i, by, v, **d: incident_escalate(
+        incident=i, by=by, expected_version=v, **d
+    ),
+    "edit": lambda i, by, v, **d: incident_update(
+        incident=i, by=by, expected_version=v, **d
+    ),
+    "declare_major": lambda i, by, v, **d: incident_declare_major(
+        incident=i, by=by, expected_version=v, **d
+    ),
+    "major_roles": lambda i, by, v, **d: incident_set_major_roles(
+        incident=i, by=by, expected_version=v, **d
+    ),
+    "major_bridge": lambda i, by, v, **d: incident_set_bridge(
+        incident=i, by=by, expected_version=v, **d
+    ),
+    "major_stakeholders": lambda i, by, v, **d: incident_set_stakeholders(
         incident=i, by=by, expected_version=v, **d
     ),
 }

@@ -20,6 +20,7 @@ from incidents.services._base import (
     status_page_changed,
     transition,
 )
+from incidents.services.major import stakeholders_notify
 from incidents.services.requester_notices import requester_notify
 
 
@@ -97,6 +98,7 @@ def incident_post_update(
     )
     if is_public:
         status_page_changed(incident)
+    stakeholders_notify(incident, update, at=at)
     # The due time this update answers, kept on the timeline: whether updates go
     # out on time is read from there (the dashboards' communication figures).
     due = incident.next_update_due_at

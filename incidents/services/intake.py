@@ -11,11 +11,19 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from incidents.exceptions import ReportLimitReached
-from incidents.models import Category, Incident, IncidentEvent, Service, priority_for
+from incidents.models import (
+    Category,
+    Incident,
+    IncidentEvent,
+    Service,
+    Team,
+    priority_for,
+)
 from incidents.services._base import (
     User,
     incident_service,
     lock,
+    major_duties,
     now_or,
     record,
     refuse_if_final,
@@ -73,6 +81,14 @@ def _refuse_over_report_limit(requester: User, *, at: datetime) -> None:
     )
 
 
+def service_desk_team() -> Team | None:
+    """The team that receives what nothing else routes (a portal report naming no
+    service): the team named by ``SERVICE_DESK_TEAM``, else the first tier-1
+    team by name; None only when there are no teams at all."""
+    named = Team.objects.filter(name=settings.SERVICE_DESK_TEAM).first()
+    return named or Team.objects.order_by("tier", "name").first()
+
+
 @incident_service
 def incident_log(
     *,
@@ -92,7 +108,8 @@ def incident_log(
     now: datetime | None = None,
 ) -> Incident:
     """Log a new incident. The category routes it to its team (without a category,
-    the team of the first affected service that has one); impact and urgency,
+    the team of the first affected service that has one; a portal report with
+    neither goes to the service desk team); impact and urgency,
     when both known, give its priority. Agents and the system log any incident;
     a requester logs only their own, through the portal, and at most
     ``PORTAL_REPORTS_PER_HOUR`` of them an hour (``ReportLimitReached``).
@@ -127,6 +144,10 @@ def incident_log(
     elif owner := next((s.team for s in services if s.team_id), None):
         incident.team = owner
         incident.tier = owner.tier
+    elif source == Incident.Source.PORTAL and (desk := service_desk_team()):
+        # "I don't know" which service: the service desk sorts it out.
+        incident.team = desk
+        incident.tier = desk.tier
     incident.signature = signature
     resign(incident, service_ids=[service.pk for service in services])
     save(incident, at=at)
@@ -140,6 +161,7 @@ def incident_log(
         priority=incident.priority,
         team=incident.team_id,
     )
+    major_duties(incident, at=at)
     requester_notify(incident, "requester_logged", at=at)
     return incident
 
@@ -178,10 +200,11 @@ def incident_update(
     if "category" in changed and incident.status == Incident.Status.NEW:
         set_fields(incident, by=by, at=at, team=category.team, tier=category.team.tier)
     if services is not None:
-        before = set(incident.services.values_list("pk", flat=True))
-        after = {service.pk for service in services}
-        if before != after:
+        before = dict(incident.services.values_list("pk", "name"))
+        after = {service.pk: service.name for service in services}
+        if set(before) != set(after):
             incident.services.set(after)
+            # Ids as before, and the names, for the timeline to read.
             record(
                 incident,
                 IncidentEvent.Kind.FIELD_CHANGED,
@@ -190,6 +213,8 @@ def incident_update(
                 field="services",
                 old=sorted(before),
                 new=sorted(after),
+                old_names=sorted(before.values()),
+                new_names=sorted(after.values()),
             )
             changed.append("services")
     if {"category", "services"} & set(changed):

@@ -44,6 +44,7 @@ SUBJECTS = {
     "sla_breached": "{number} missed its {clock} target",
     "unassigned_major": "{number} ({priority}) has no assignee after 15 minutes",
     "update_overdue": "{number}: a stakeholder update is overdue",
+    "escalated": "{number} ({priority}) was escalated to {team}",
 }
 
 
@@ -73,6 +74,10 @@ def recipients(incident: Incident, event: str) -> list[str]:
         found = [owner or (team.email if team else None) or lead]
     elif event == "update_overdue":
         found = [owner] if owner else incident_managers()
+    elif event == "escalated":  # the receiving team (Team.escalation_audience)
+        found = (
+            [person.email for person in team.escalation_audience()[0]] if team else []
+        )
     else:
         found = [*incident_managers(), lead]
     return sorted({address for address in found if address})

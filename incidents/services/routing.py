@@ -19,6 +19,7 @@ from incidents.services._base import (
     save,
     set_fields,
 )
+from incidents.services.notifications import notify
 
 
 def _refuse_unless_open(incident: Incident, action: str) -> None:
@@ -41,8 +42,9 @@ def incident_assign(
     expected_version: int | None = None,
     now: datetime | None = None,
 ) -> Incident:
-    """Give an open incident to a team (default: its current one) and an agent of
-    that team, or to nobody in it (``assignee=None``)."""
+    """Give an open incident to a team (default: its current one) and a person who
+    may work incidents (a member of that team or not), or to nobody in it
+    (``assignee=None``)."""
     require_perm(by, "incidents.work_incident", "assign this incident")
     lock(incident, by=by, expected_version=expected_version)
     _refuse_unless_open(incident, "assign")
@@ -50,8 +52,12 @@ def incident_assign(
     team = team or incident.team
     if team is None:
         raise ValidationError({"team": "Choose a team first."})
-    if assignee is not None and not team.members.filter(pk=assignee.pk).exists():
-        raise ValidationError({"assignee": f"{assignee} is not in {team.name}."})
+    # Anyone who may work incidents may take it, not only the team's members:
+    # a team with nobody in it must not strand the incident.
+    if assignee is not None and not (
+        assignee.is_active and assignee.has_perm("incidents.work_incident")
+    ):
+        raise ValidationError({"assignee": f"{assignee} may not work incidents."})
     changed = set_fields(
         incident, by=by, at=at, team=team, tier=team.tier, assignee=assignee
     )
@@ -79,7 +85,10 @@ def incident_escalate(
     now: datetime | None = None,
 ) -> Incident:
     """Hand an open incident up to a team of a higher tier: the given one, or the
-    current team's next tier. It arrives unassigned, for that team to take."""
+    current team's next tier. It arrives unassigned, for that team to take, and
+    its members and lead are told. An escalation always reaches a person: into a
+    team with no active members it goes to the team's lead (assigned to them),
+    else to the incident managers; the timeline names who was told and why."""
     require_perm(by, "incidents.work_incident", "escalate this incident")
     lock(incident, by=by, expected_version=expected_version)
     _refuse_unless_open(incident, "escalate")
@@ -103,7 +112,10 @@ def incident_escalate(
             }
         )
     from_tier = incident.tier
-    set_fields(incident, by=by, at=at, team=target, tier=target.tier, assignee=None)
+    told, why = target.escalation_audience()
+    lead_alone = told == [target.lead] and not target.active_members()
+    assignee = target.lead if lead_alone else None
+    set_fields(incident, by=by, at=at, team=target, tier=target.tier, assignee=assignee)
     save(incident, at=at)
     record(
         incident,
@@ -115,7 +127,10 @@ def incident_escalate(
         from_tier=from_tier,
         to_tier=target.tier,
         reason=reason.strip(),
+        told=[_name(person) for person in told],
+        told_why=why,
     )
+    notify(incident, "escalated", at=at, team=target.name, reason=reason.strip())
     return incident
 
 
@@ -146,6 +161,10 @@ def problem_record(
         at=at,
         data={"incident": incident.pk, "number": incident.number},
     )
+
+
+def _name(person: User) -> str:
+    return person.get_full_name() or person.get_username()
 
 
 @incident_service

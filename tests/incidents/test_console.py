@@ -16,7 +16,13 @@ from incidents import selectors, services
 from incidents.console.queue import countdown
 from incidents.models import Incident, IncidentEvent, IncidentNote
 from incidents.services.attachments import attachments_check
-from tests.factories import make_incident, make_service, make_team, make_user
+from tests.factories import (
+    make_incident,
+    make_service,
+    make_team,
+    make_user,
+    signed_in,
+)
 from tests.incidents.conftest import incident_in
 
 pytestmark = pytest.mark.django_db
@@ -82,9 +88,8 @@ def test_queue_filters_and_search(org: SimpleNamespace, browser: Client) -> None
     assert numbers(browser.get("/console/", {"view": "open", "state": "new"})) == [
         new.number
     ]
-    assert numbers(browser.get("/console/", {"view": "open", "q": triaged.number})) == [
-        triaged.number
-    ]
+    found = browser.get("/console/", {"view": "open", "q": triaged.number})
+    assert found.headers["Location"] == page(triaged)
     response = browser.get("/console/", {"view": "open", "priority": "9"})
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
@@ -122,10 +127,59 @@ def test_queue_search_by_number_finds_that_incident_alone(
     # Text containing the number is not a match: a number names one incident.
     make_incident(title=f"Disk full on db-{wanted.pk}")
     make_incident(title="Other", description=f"see {wanted.number}")
-    response = browser.get(
-        "/console/", {"view": "open", "q": spelling.format(wanted.pk)}
+    term = spelling.format(wanted.pk)
+    # The page opens it; the table (polled by the page) lists it alone.
+    response = browser.get("/console/", {"view": "open", "q": term})
+    assert (response.status_code, response.headers["Location"]) == (302, page(wanted))
+    table = browser.get(
+        "/console/", {"view": "open", "q": term}, HTTP_HX_REQUEST="true"
     )
-    assert numbers(response) == [wanted.number]
+    assert numbers(table) == [wanted.number]
+
+
+def test_a_number_search_opens_the_incident_from_any_view(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    # Cancelled and in no team of the agent: no view would list it.
+    elsewhere = make_incident(title="Old VPN trouble", category=None)
+    services.incident_cancel(incident=elsewhere, by=None, reason="Duplicate call")
+    for view in ("team", "mine", "unassigned", "open", "major", "breaching"):
+        response = browser.get("/console/", {"view": view, "q": elsewhere.number})
+        assert response.headers["Location"] == page(elsewhere), view
+
+
+def test_a_number_search_for_what_one_may_not_see_opens_nothing(
+    org: SimpleNamespace,
+) -> None:
+    theirs = make_incident(title="Someone else's")
+    client = signed_in(org.requester)  # no console, and not their incident
+    assert client.get("/console/", {"q": theirs.number}).status_code == 403
+    missing = signed_in(org.agent).get("/console/", {"q": "INC-999999"})
+    assert missing.status_code == 200
+    assert "No incidents here." in missing.content.decode()
+
+
+def test_a_search_without_hits_here_says_how_many_other_views_have(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    other = make_team(name="Network")
+    for n in range(2):
+        services.incident_assign(
+            incident=make_incident(title=f"VPN drops {n}"),
+            by=None,
+            assignee=None,
+            team=other,
+        )
+    html = browser.get("/console/", {"view": "team", "q": "vpn"}).content.decode()
+    assert "No incidents here." in html
+    assert (
+        '<a href="?view=open&amp;q=vpn">2 open incidents in All open</a> match' in html
+    )
+    nothing = browser.get("/console/", {"view": "team", "q": "printer"}).content
+    assert "No open incident matches this search in any view." in nothing.decode()
+    # Made in "All open" with no other filter: nowhere else to point to.
+    html = browser.get("/console/", {"view": "open", "q": "printer"}).content.decode()
+    assert "in any view" not in html and "No incidents here." in html
 
 
 def test_queue_search_by_text_matches_title_or_description(
@@ -331,8 +385,9 @@ def test_page_costs_constant_queries(
             body=f"file {n}",
             files=attachments_check([SimpleUploadedFile(f"{n}.log", b"ok")]),
         )
-    # The SLA policies come from the cache, filled by the writes above.
-    with django_assert_num_queries(14):
+    # The SLA policies come from the cache, filled by the writes above. The edit
+    # form's categories and services are two of them.
+    with django_assert_num_queries(16):
         assert browser.get(page(incident)).status_code == 200
 
 

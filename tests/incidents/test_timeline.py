@@ -100,4 +100,5 @@ def test_timeline_is_in_order_with_actor_and_time(org: SimpleNamespace) -> None:
     assert [e.at for e in events] == sorted(e.at for e in events)
     transitions = [e.data["transition"] for e in events if e.kind == "transition"]
     assert transitions == ["triage", "start_work", "resolve"]
-    assert all(e.actor == org.agent for e in events)
+    # The system declared the P2 a major incident; the rest is the agent's.
+    assert all(e.actor == org.agent for e in events if e.kind != "major_declared")

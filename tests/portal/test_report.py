@@ -244,6 +244,25 @@ def test_without_category_the_service_team_owns_the_report(
     assert Incident.objects.get().team == owners
 
 
+def test_a_report_naming_no_service_goes_to_the_service_desk(
+    org: SimpleNamespace, report_data: dict[str, Any], settings: Any
+) -> None:
+    # "I don't know" which service, or a service no team runs.
+    unowned = make_service(name="Kiosk")
+    client = _client(org.requester)
+    client.post("/portal/report/", {**report_data, "service": ""})
+    client.post("/portal/report/", {**report_data, "service": str(unowned.pk)})
+    assert [i.team for i in Incident.objects.order_by("id")] == [org.team, org.team]
+
+    settings.SERVICE_DESK_TEAM = "Systems"
+    client.post("/portal/report/", {**report_data, "title": "Printer", "service": ""})
+    assert Incident.objects.get(title="Printer").team == org.upper
+    # Misconfigured: a name no team has still reaches a team, the first of tier 1.
+    settings.SERVICE_DESK_TEAM = "Nobody"
+    client.post("/portal/report/", {**report_data, "title": "Kettle", "service": ""})
+    assert Incident.objects.get(title="Kettle").team == org.team
+
+
 @pytest.mark.parametrize("service", ["", "abc", "9" * 30, "-1"])
 def test_suggestions_take_any_service_value_without_failing(
     org: SimpleNamespace, service: str
