@@ -98,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The reader's time zone, kept in the session at login (incidents/timezones.py).
+    "incidents.timezones.TimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Answers a locked-out login with the lock's page (see "Login lock" below).
@@ -366,6 +368,8 @@ except (zoneinfo.ZoneInfoNotFoundError, ValueError):
     ) from None
 USE_I18N = True
 USE_TZ = True
+# One date-time format everywhere (itsm/formats/en/formats.py), in the reader's zone.
+FORMAT_MODULE_PATH = ["itsm.formats"]
 CELERY_TIMEZONE = TIME_ZONE
 
 # ---------------------------------------------------------------- static files

@@ -4,7 +4,12 @@ from incidents.models.alerts import Alert, AlertDelivery, ApiToken, Integration
 from incidents.models.attachments import Attachment
 from incidents.models.incident import MAX_ID, Incident, LifecyclePolicy, Problem
 from incidents.models.maintenance import MaintenanceWindow
-from incidents.models.notifications import Notification, WebhookEndpoint
+from incidents.models.notifications import (
+    InAppNotification,
+    Notification,
+    Profile,
+    WebhookEndpoint,
+)
 from incidents.models.organisation import Area, Category, Service, Team
 from incidents.models.priority import (
     DEFAULT_MATRIX,
@@ -46,6 +51,7 @@ __all__ = [
     "SlaPolicy",
     "SlaSpan",
     "WorkingHours",
+    "InAppNotification",
     "Integration",
     "Area",
     "Category",
@@ -59,6 +65,7 @@ __all__ = [
     "Priority",
     "PriorityMatrixCell",
     "Problem",
+    "Profile",
     "Service",
     "StakeholderUpdate",
     "ComponentGroup",
