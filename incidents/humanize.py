@@ -56,6 +56,11 @@ def business_duration(seconds: float, *, hours_per_day: float | None) -> str:
     if rest:
         worded = f"{worded} {_plural(rest, 'minute')}".strip()
     day_minutes = round(hours_per_day * 60)
-    if minutes and day_minutes and minutes % day_minutes == 0 and minutes >= day_minutes:
+    if (
+        minutes
+        and day_minutes
+        and minutes % day_minutes == 0
+        and minutes >= day_minutes
+    ):
         return f"{_plural(minutes // day_minutes, 'business day')} ({worded})"
     return worded or "0 minutes"

@@ -23,7 +23,9 @@ def remember_time_zone(request: HttpRequest, profile: Profile | None) -> None:
 
 
 @receiver(user_logged_in)
-def _on_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+def _on_login(
+    sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any
+) -> None:
     if request is None or not hasattr(request, "session"):
         return
     remember_time_zone(request, Profile.objects.filter(user=user).first())

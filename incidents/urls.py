@@ -11,7 +11,9 @@ urlpatterns = [
     path("console/new/", views.incident_new, name="new"),
     path("console/priority/", views.priority_preview, name="priority"),
     path("console/bulk-assign/", views.bulk_assign, name="bulk_assign"),
-    path("console/notifications/", notifications.notification_list, name="notifications"),
+    path(
+        "console/notifications/", notifications.notification_list, name="notifications"
+    ),
     path("console/notifications/bell/", notifications.bell, name="bell"),
     path(
         "console/notifications/read/",

@@ -113,7 +113,9 @@ def recipients(incident: Incident, event: str) -> list[Recipient]:
     unassigned major incident."""
     team = incident.team
     lead = team.lead if team and team.lead and team.lead.is_active else None
-    owner = incident.assignee if incident.assignee and incident.assignee.is_active else None
+    owner = (
+        incident.assignee if incident.assignee and incident.assignee.is_active else None
+    )
     people: list[Any]
     mailbox = ""
     if event == "sla_warning":
