@@ -7,6 +7,7 @@ import zoneinfo
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
@@ -50,7 +51,10 @@ class TimeZoneMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         session = getattr(request, "session", None)
-        _activate(session.get(SESSION_KEY, "") if session is not None else "")
+        # Without a session cookie nobody is signed in: not touching the session
+        # keeps public pages free of "Vary: Cookie" (the status page is cached).
+        signed = settings.SESSION_COOKIE_NAME in request.COOKIES
+        _activate(session.get(SESSION_KEY, "") if signed and session else "")
         try:
             return self.get_response(request)
         finally:

@@ -23,7 +23,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from celery import signature as celery_signature
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -35,6 +34,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents.dispatch import send_task_by_name
 from incidents.humanize import human_datetime
 from incidents.models import (
     InAppNotification,
@@ -146,12 +146,10 @@ def _dispatch(ids: list[int]) -> None:
     """Ask a worker to deliver now; if the broker cannot be reached the rows stay
     pending for the notification sweep. Never fails the caller's request.
 
-    The task is named, not imported: the outbox is written by the services and
-    the sweep, and the tasks call them, so importing the tasks here would close
-    an import circle (see tests/incidents/test_import_cycles.py)."""
+    The task is named, not imported (see ``incidents.dispatch``)."""
     for pk in ids:
         try:
-            celery_signature(DELIVER_TASK, args=(pk,)).apply_async(retry=False)
+            send_task_by_name(DELIVER_TASK, pk)
         except Exception:  # noqa: BLE001 - the outbox row is the guarantee
             logger.warning(
                 "broker unavailable; notification %s waits for the sweep", pk
