@@ -43,11 +43,13 @@ def human_duration(seconds: float) -> str:
     return _plural(minutes, "minute")
 
 
-def business_duration(seconds: float, *, hours_per_day: float | None) -> str:
+def business_duration(
+    seconds: float, *, hours_per_day: float | None, days: bool = True
+) -> str:
     """A span of business time: "3 business days (24 working hours)" when it is a
     whole number of working days of ``hours_per_day``, else "6 working hours" or
-    "1 working hour 30 minutes". Without ``hours_per_day`` (a 24x7 policy) it is
-    wall-clock time."""
+    "1 working hour 30 minutes" (always so without ``days``). Without
+    ``hours_per_day`` (a 24x7 policy) it is wall-clock time."""
     if not hours_per_day:
         return human_duration(seconds)
     minutes = round(seconds / 60)
