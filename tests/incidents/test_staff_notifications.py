@@ -236,3 +236,23 @@ def test_requesters_choose_a_time_zone_but_no_staff_events(
     assert "email_events" not in form
     client.post("/profile/", {"time_zone": "America/New_York"})
     assert Profile.objects.get(user=org.requester).time_zone == "America/New_York"
+
+
+def test_pages_show_times_in_the_readers_time_zone_in_the_one_format(
+    org: SimpleNamespace,
+) -> None:
+    incident = log_p1(org)  # logged at T0, Mon 2 Mar 2026 09:00 UTC
+    profile_update(user=org.requester, time_zone="Asia/Tokyo", email_events=[])
+    client = Client()
+    client.force_login(org.requester)  # the zone is kept in the session at login
+    ticket = client.get(f"/portal/tickets/{incident.number}/").content.decode()
+    assert "Mon 2 Mar 2026, 18:00 JST" in ticket
+    # Someone on the service's default zone reads the same moment in UTC.
+    other = Client()
+    other.force_login(org.agent)
+    page = other.get(f"/console/{incident.number}/").content.decode()
+    assert "Mon 2 Mar 2026, 09:00 UTC" in page
+    # Changing the zone on the profile page applies at once, in this session.
+    other.post("/profile/", {"time_zone": "Europe/Berlin"})
+    page = other.get(f"/console/{incident.number}/").content.decode()
+    assert "Mon 2 Mar 2026, 10:00 CET" in page
