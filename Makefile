@@ -41,7 +41,9 @@ run: $(INSTALLED) var/demo-password
 	@echo "  with the password: $$(cat var/demo-password)"
 	@echo "  Ctrl-C stops the web server, the Celery worker and beat."
 	@echo
+	@# Links in emails point at the address served here, unless SITE_URL says otherwise.
 	@PATH="$(abspath $(BIN)):$$PATH" HOST=$(HOST) WEB_PORT=$(PORT) \
+		SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}" \
 		exec $(BIN)/honcho --procfile Procfile.dev start
 
 test: $(INSTALLED)

@@ -9,10 +9,19 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 
 from incidents import selectors
+from incidents.admin_config import (
+    IntegrationForm,
+    endpoint_url,
+    example_request,
+    matrix_rows,
+)
 from incidents.models import (
     Alert,
     AlertDelivery,
@@ -20,12 +29,14 @@ from incidents.models import (
     BusinessCalendar,
     Category,
     Holiday,
+    Impact,
     Incident,
     IncidentEvent,
     IncidentNote,
     Integration,
     LifecyclePolicy,
     Notification,
+    Priority,
     PriorityMatrixCell,
     Problem,
     ProblemEvent,
@@ -34,10 +45,12 @@ from incidents.models import (
     SlaSpan,
     StakeholderUpdate,
     Team,
+    Urgency,
     WebhookEndpoint,
     WorkingHours,
 )
 from incidents.models.alerts import token_generate, token_hash
+from incidents.services.configuration import priority_matrix_update
 
 
 class ReadOnlyMixin:
@@ -123,19 +136,57 @@ class ServiceAdmin(admin.ModelAdmin):
 
 @admin.register(PriorityMatrixCell)
 class PriorityMatrixCellAdmin(admin.ModelAdmin):
-    """The nine cells are fixed; only their priority is edited, right in the list."""
+    """The nine cells are fixed: the list is the 3x3 grid (impact down, urgency
+    across), each cell's priority a select, saved all at once. A single cell's
+    page still edits that cell's priority alone."""
 
-    list_display = ["impact", "urgency", "priority"]
-    list_editable = ["priority"]
     readonly_fields = ["impact", "urgency"]
-    list_display_links = None
-    ordering = ["impact", "urgency"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        editable = self.has_change_permission(request)
+        cells = dict(
+            ((cell.impact, cell.urgency), cell.priority)
+            for cell in PriorityMatrixCell.objects.all()
+        )
+        if request.method == "POST":
+            if not editable:
+                raise PermissionDenied
+            try:
+                posted = {
+                    (i, u): int(request.POST.get(f"cell-{i}-{u}", ""))
+                    for i in Impact.values
+                    for u in Urgency.values
+                }
+                changed = priority_matrix_update(cells=posted)
+            except (ValueError, ValidationError) as error:
+                messages.error(request, f"Nothing was saved: {error}")
+            else:
+                messages.success(
+                    request, f"The priority matrix is saved ({changed} cells changed)."
+                )
+                return redirect(request.path)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "rows": matrix_rows(cells),
+            "urgencies": Urgency.choices,
+            "priorities": Priority.choices,
+            "editable": editable,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(
+            request, "admin/incidents/prioritymatrixcell/grid.html", context
+        )
 
 
 @admin.register(LifecyclePolicy)
@@ -294,7 +345,29 @@ class IntegrationAdmin(admin.ModelAdmin):
     ]
     list_filter = ["kind", "is_active"]
     search_fields = ["name"]
-    readonly_fields = ["token_hint", "created_at"]
+    form = IntegrationForm
+    readonly_fields = ["endpoint", "example", "token_hint", "created_at"]
+
+    class Media:
+        js = ["js/copy.js"]
+
+    @admin.display(description="Endpoint")
+    def endpoint(self, obj: Integration) -> str:
+        if not obj.pk:
+            return "Shown once the integration is saved."
+        return format_html("<code>POST {}</code>", endpoint_url(obj))
+
+    @admin.display(description="Example request")
+    def example(self, obj: Integration) -> str:
+        if not obj.pk:
+            return "Shown once the integration is saved."
+        return format_html(
+            '<pre id="integration-example">{}</pre>'
+            '<button type="button" data-copy="integration-example">Copy</button>'
+            "<p>Replace &lt;token&gt; with the integration's token (shown once, "
+            "when it was created).</p>",
+            example_request(obj),
+        )
 
     def save_model(
         self, request: HttpRequest, obj: Integration, form: Any, change: bool

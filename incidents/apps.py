@@ -9,7 +9,7 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Incidents"
 
     def ready(self) -> None:
-        from incidents import roles
+        from incidents import roles, timezones  # noqa: F401 - the login hook
         from incidents.console import queue
         from incidents.sla import policies
 

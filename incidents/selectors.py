@@ -19,6 +19,7 @@ from incidents.console.queue import ROW_FIELDS, QueueRow, queue_rows, rows_signa
 from incidents.models import (
     MAX_ID,
     AlertDelivery,
+    InAppNotification,
     Incident,
     IncidentEvent,
     MaintenanceWindow,
@@ -337,3 +338,14 @@ def recurring_incidents(signature: str, *, since: datetime) -> QuerySet[Incident
         .exclude(status__in=(Incident.Status.MERGED, Incident.Status.CANCELLED))
         .order_by("logged_at", "id")
     )
+
+
+def notifications_for(user: Any) -> QuerySet:
+    """``user``'s in-app notifications, newest first, with their incidents."""
+    return InAppNotification.objects.filter(user=user).select_related("incident")
+
+
+def unread_count(user: Any) -> int:
+    """How many of ``user``'s notifications are unread: one COUNT on the partial
+    index of unread rows (the bell asks for it on every console page)."""
+    return InAppNotification.objects.filter(user=user, read_at=None).count()

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from incidents.console import views
+from incidents import profile
+from incidents.console import notifications, views
 from incidents.portal import views as portal
 
 app_name = "incidents"
@@ -10,6 +11,21 @@ urlpatterns = [
     path("console/new/", views.incident_new, name="new"),
     path("console/priority/", views.priority_preview, name="priority"),
     path("console/bulk-assign/", views.bulk_assign, name="bulk_assign"),
+    path(
+        "console/notifications/", notifications.notification_list, name="notifications"
+    ),
+    path("console/notifications/bell/", notifications.bell, name="bell"),
+    path(
+        "console/notifications/read/",
+        notifications.notification_read_all,
+        name="notifications_read",
+    ),
+    path(
+        "console/notifications/<int:pk>/read/",
+        notifications.notification_read,
+        name="notification_read",
+    ),
+    path("profile/", profile.profile, name="profile"),
     path("console/<str:number>/", views.incident_detail, name="detail"),
     path("console/<str:number>/<str:action>/", views.incident_action, name="action"),
     path("portal/", portal.portal, name="portal"),

@@ -105,6 +105,18 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     return defaults.bad_request(request, exception)
 
 
+class ForbiddenOnOneLine(logging.Filter):
+    """On the ``django.request`` logger: a refused request (403) is an everyday
+    event (a requester following a staff link), logged as its one line
+    "Forbidden (Permission denied): /path" without the traceback Django adds."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", None) == 403:
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api(request):
         return api_error(

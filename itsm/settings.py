@@ -98,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The reader's time zone, kept in the session at login (incidents/timezones.py).
+    "incidents.timezones.TimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Answers a locked-out login with the lock's page (see "Login lock" below).
@@ -384,6 +386,8 @@ except (zoneinfo.ZoneInfoNotFoundError, ValueError):
     ) from None
 USE_I18N = True
 USE_TZ = True
+# One date-time format everywhere (itsm/formats/en/formats.py), in the reader's zone.
+FORMAT_MODULE_PATH = ["itsm.formats"]
 CELERY_TIMEZONE = TIME_ZONE
 
 # ---------------------------------------------------------------- static files
@@ -491,6 +495,8 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
     },
+    "filters": {"forbidden_on_one_line": {"()": "itsm.errors.ForbiddenOnOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {"django.request": {"filters": ["forbidden_on_one_line"]}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
 }

@@ -7,8 +7,10 @@ Dockerfile and check every command against the project itself.
 from __future__ import annotations
 
 import importlib
+import os
 import re
 import shlex
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +128,17 @@ def test_readme_starts_with_the_two_commands() -> None:
     head = (BASE_DIR / "README.md").read_text()[:1500]
     assert "make run" in head
     assert "make test" in head
+
+
+def test_make_run_links_emails_to_the_address_it_serves() -> None:
+    dry = subprocess.run(
+        ["make", "-n", "run", "PORT=9123"],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "SITE_URL"},
+        check=True,
+    ).stdout
+    command = dry[dry.index('PATH="') :]
+    assert 'SITE_URL="${SITE_URL:-http://127.0.0.1:9123}"' in command
+    assert "WEB_PORT=9123" in command and "honcho" in command

@@ -94,3 +94,16 @@ def test_a_request_django_refuses_before_the_api_answers_json(db: Any) -> None:
     page = Client().get("/portal/", HTTP_HOST="evil.example.com")
     assert page.status_code == 400
     assert page["Content-Type"].startswith("text/html")
+
+
+def test_a_403_is_logged_as_one_line_without_a_traceback(
+    db: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = Client()
+    client.force_login(make_user(role=Role.REQUESTER))
+    with caplog.at_level("WARNING", logger="django.request"):
+        assert client.get("/console/").status_code == 403
+    [record] = [r for r in caplog.records if r.name == "django.request"]
+    assert record.getMessage() == "Forbidden (Permission denied): /console/"
+    assert record.exc_info is None
+    assert "Traceback" not in caplog.text

@@ -5,7 +5,12 @@ from incidents.models.attachments import Attachment
 from incidents.models.incident import MAX_ID, Incident, LifecyclePolicy, Problem
 from incidents.models.maintenance import MaintenanceWindow
 from incidents.models.major import MajorIncident
-from incidents.models.notifications import Notification, WebhookEndpoint
+from incidents.models.notifications import (
+    InAppNotification,
+    Notification,
+    Profile,
+    WebhookEndpoint,
+)
 from incidents.models.organisation import Area, Category, Service, Team
 from incidents.models.priority import (
     DEFAULT_MATRIX,
@@ -52,6 +57,7 @@ __all__ = [
     "SlaPolicy",
     "SlaSpan",
     "WorkingHours",
+    "InAppNotification",
     "Integration",
     "Area",
     "Category",
@@ -67,6 +73,7 @@ __all__ = [
     "PriorityMatrixCell",
     "Problem",
     "ProblemEvent",
+    "Profile",
     "Service",
     "StakeholderUpdate",
     "ComponentGroup",

@@ -4,7 +4,10 @@ the event that causes it, and delivered after commit by a worker."""
 from __future__ import annotations
 
 import secrets
+import zoneinfo
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -78,6 +81,8 @@ class Notification(models.Model):
     event = models.CharField(max_length=32)
     subject = models.CharField(max_length=255)
     body = models.TextField()
+    # The same message as HTML (staff emails send both parts); blank: plain text only.
+    html_body = models.TextField(blank=True)
     payload = models.JSONField(default=dict)
     status = models.CharField(
         max_length=7, choices=Status.choices, default=Status.PENDING
@@ -106,3 +111,67 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} to {self.recipient}: {self.subject}"
+
+
+class InAppNotification(models.Model):
+    """A notification in one person's list in the console (the bell): the same
+    staff events as the emails, for everyone they concern, whether or not they
+    have an address or want the email."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    incident = models.ForeignKey(
+        "incidents.Incident", on_delete=models.CASCADE, related_name="+"
+    )
+    event = models.CharField(max_length=32)
+    subject = models.CharField(max_length=255)
+    # What to do, in a sentence (the list shows it under the subject).
+    action = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="inapp_user_recent"),
+            # The bell's count: one index-only scan over a person's unread rows.
+            models.Index(
+                fields=["user"],
+                name="inapp_unread",
+                condition=models.Q(read_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.subject}"
+
+
+def validate_time_zone_name(value: str) -> None:
+    if value and value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone.")
+
+
+class Profile(models.Model):
+    """A person's settings: the time zone the console, the portal and their
+    emails show times in (blank: the service's ``TIME_ZONE``), and which staff
+    events they do not want by email (they still reach the in-app list)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    time_zone = models.CharField(
+        max_length=64, blank=True, validators=[validate_time_zone_name]
+    )
+    # Kept as the events turned off, so a new kind of event is emailed by default.
+    email_muted = models.JSONField(default=list, blank=True)
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user_id}"
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone or settings.TIME_ZONE)
+
+    def wants_email(self, event: str) -> bool:
+        return event not in self.email_muted

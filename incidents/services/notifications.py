@@ -17,6 +17,8 @@ import json
 import logging
 import socket
 import urllib.request
+import zoneinfo
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,13 +26,23 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
-from incidents.models import Incident, Notification, WebhookEndpoint
+from incidents.dispatch import send_task_by_name
+from incidents.humanize import human_datetime
+from incidents.models import (
+    InAppNotification,
+    Incident,
+    Notification,
+    Profile,
+    WebhookEndpoint,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -38,99 +50,236 @@ MAX_ATTEMPTS = 8
 # A row claimed this long ago by a worker that never reported back is retried.
 STALE_CLAIM = timedelta(minutes=5)
 WEBHOOK_TIMEOUT_SECONDS = 10
+# Named, not imported (see ``_dispatch``).
+DELIVER_TASK = "incidents.tasks.notification_deliver_task"
 
+# The staff events: what the subject says, and the preference's label. Subjects
+# are formatted with the incident's number and priority, the clock, and ``due``
+# (a time already in the recipient's zone, in the one human format).
 SUBJECTS = {
-    "sla_warning": "{number} will miss its {clock} target at {due}",
-    "sla_breached": "{number} missed its {clock} target",
+    "sla_warning": "{number} ({priority}) will miss its {clock} target at {due}",
+    "sla_breached": "{number} ({priority}) missed its {clock} target",
     "unassigned_major": "{number} ({priority}) has no assignee after 15 minutes",
-    "update_overdue": "{number}: a stakeholder update is overdue",
+    "update_overdue": "{number} ({priority}): a stakeholder update is overdue",
     "escalated": "{number} ({priority}) was escalated to {team}",
+}
+EVENT_LABELS = {
+    "sla_warning": "An SLA target is about to be missed",
+    "sla_breached": "An SLA target was missed",
+    "unassigned_major": "A major incident has no assignee",
+    "update_overdue": "A stakeholder update is overdue",
+    "escalated": "An incident was escalated to your team",
+}
+# What the reader should do, one sentence per event (the email and the list).
+ACTIONS = {
+    "sla_warning": "Respond or move it on before the target passes, or hand it to someone who can.",
+    "sla_breached": "Check who owns it now, and make sure someone is working on it.",
+    "unassigned_major": "Assign it to someone now, or take it yourself.",
+    "update_overdue": "Post a stakeholder update from the incident page.",
+    "escalated": "Take it, or assign it to someone in the team who can work it.",
 }
 
 
-def incident_managers() -> list[str]:
-    """Addresses of the active users who own major incidents."""
+@dataclass(frozen=True)
+class Recipient:
+    """Someone a staff event concerns: a person (the in-app list, and email if
+    they have an address and want it), or a team's shared mailbox (email only)."""
+
+    user: Any = None
+    address: str = ""
+
+
+def incident_manager_users() -> QuerySet:
+    """The active users who own major incidents."""
     User = get_user_model()
-    return list(
+    return (
         User.objects.filter(
             Q(groups__permissions__codename="manage_major_incidents")
             | Q(user_permissions__codename="manage_major_incidents"),
             is_active=True,
         )
-        .exclude(email="")
-        .values_list("email", flat=True)
+        .select_related("profile")
         .distinct()
+        .order_by("pk")
     )
 
 
-def recipients(incident: Incident, event: str) -> list[str]:
-    """Who hears of ``event``: the owner for a warning or an overdue update; the
-    incident managers and the team lead for a breach or an unassigned major
-    incident."""
+def incident_managers() -> list[str]:
+    """Addresses of the active users who own major incidents."""
+    return [user.email for user in incident_manager_users() if user.email]
+
+
+def recipients(incident: Incident, event: str) -> list[Recipient]:
+    """Who hears of ``event``: the assignee for a warning (without one: the team's
+    mailbox and its lead) or an overdue update (without one: the incident
+    managers); the incident managers and the team lead for a breach or an
+    unassigned major incident."""
     team = incident.team
-    lead = team.lead.email if team and team.lead and team.lead.email else None
-    owner = incident.assignee.email if incident.assignee else None
+    lead = team.lead if team and team.lead and team.lead.is_active else None
+    owner = (
+        incident.assignee if incident.assignee and incident.assignee.is_active else None
+    )
+    people: list[Any]
+    mailbox = ""
     if event == "sla_warning":
-        found = [owner or (team.email if team else None) or lead]
+        people = [owner] if owner else [lead]
+        mailbox = "" if owner or not team else team.email
     elif event == "update_overdue":
-        found = [owner] if owner else incident_managers()
+        people = [owner] if owner else list(incident_manager_users())
     elif event == "escalated":  # the receiving team (Team.escalation_audience)
-        found = (
-            [person.email for person in team.escalation_audience()[0]] if team else []
-        )
+        people = list(team.escalation_audience()[0]) if team else []
     else:
-        found = [*incident_managers(), lead]
-    return sorted({address for address in found if address})
+        people = [*incident_manager_users(), lead]
+    found: dict[int, Recipient] = {}
+    for person in people:
+        if person is not None:
+            found.setdefault(person.pk, Recipient(user=person, address=person.email))
+    found_list = sorted(found.values(), key=lambda r: r.user.pk)
+    if mailbox and mailbox not in {r.address for r in found_list}:
+        found_list.append(Recipient(address=mailbox))
+    return found_list
+
+
+def _profile(user: Any) -> Profile | None:
+    try:
+        return user.profile
+    except Profile.DoesNotExist:
+        return None
 
 
 def _dispatch(ids: list[int]) -> None:
     """Ask a worker to deliver now; if the broker cannot be reached the rows stay
-    pending for the notification sweep. Never fails the caller's request."""
-    from incidents.tasks import notification_deliver_task
+    pending for the notification sweep. Never fails the caller's request.
 
+    The task is named, not imported (see ``incidents.dispatch``)."""
     for pk in ids:
         try:
-            notification_deliver_task.apply_async((pk,), retry=False)
+            send_task_by_name(DELIVER_TASK, pk)
         except Exception:  # noqa: BLE001 - the outbox row is the guarantee
             logger.warning(
                 "broker unavailable; notification %s waits for the sweep", pk
             )
 
 
+def incident_link(incident: Incident) -> str:
+    """The incident's console page, as an absolute address for an email."""
+    return settings.SITE_URL + reverse(
+        "incidents:detail", kwargs={"number": incident.number}
+    )
+
+
+def staff_message(
+    incident: Incident, event: str, *, zone: Any, **context: Any
+) -> tuple[str, str, str]:
+    """The subject, plain text and HTML of a staff email about ``event``, with
+    every time shown in ``zone`` (the recipient's)."""
+    due = context.get("due")
+    when_due = human_datetime(due, zone) if isinstance(due, datetime) else ""
+    facts = {
+        "number": incident.number,
+        "priority": f"P{incident.priority}" if incident.priority else "no priority",
+        "clock": context.get("clock") or "",
+        "due": when_due,
+        "team": context.get("team") or "",
+    }
+    subject = " ".join(SUBJECTS[event].format(**facts).split())[:255]
+    with timezone.override(zone):
+        body_context = {
+            "incident": incident,
+            "event": event,
+            "subject": subject,
+            "priority": facts["priority"],
+            "clock": facts["clock"],
+            "due": when_due,
+            "action": ACTIONS[event],
+            "url": incident_link(incident),
+            "preferences_url": settings.SITE_URL + reverse("incidents:profile"),
+            "zone_name": str(zone),
+            **{k: v for k, v in context.items() if k not in {"due", "clock"}},
+        }
+        text = render_to_string(
+            f"incidents/email/staff/{event}.txt",
+            {**body_context, "layout": "incidents/email/staff/_layout.txt"},
+        )
+        html = render_to_string(
+            f"incidents/email/staff/{event}.txt",
+            {**body_context, "layout": "incidents/email/staff/_layout.html"},
+        )
+    return subject, text, html
+
+
 def notify(
     incident: Incident, event: str, *, at: datetime, **context: Any
 ) -> list[Notification]:
-    """Write the notifications of an incident event (call inside its transaction)."""
+    """Write the notifications of a staff event (call inside its transaction):
+    an in-app notification for every person it concerns, an email (rendered in
+    their time zone) to those with an address who did not turn the event off,
+    and a webhook call to each endpoint that wants it. ``due``, if given, is a
+    datetime."""
+    due = context.get("due")
     details = {
         "number": incident.number,
         "title": incident.title,
         "priority": f"P{incident.priority}" if incident.priority else "no priority",
         "status": incident.status,
-        **{k: v for k, v in context.items() if v is not None},
+        **{
+            k: (v.isoformat() if isinstance(v, datetime) else v)
+            for k, v in context.items()
+            if v is not None
+        },
     }
-    due = details.get("due")
-    subject = SUBJECTS[event].format(**{"due": due or "", "clock": "", **details})
-    body = "\n".join(f"{key}: {value}" for key, value in details.items())
     payload = {"event": event, "at": at.isoformat(), "incident": details}
-    message = {
+    base = {
         "incident": incident,
         "event": event,
-        "subject": subject,
-        "body": body,
         "payload": payload,
         "next_attempt_at": at,
         "created_at": at,
     }
-    emails = [
-        Notification(channel=Notification.Channel.EMAIL, recipient=address, **message)
-        for address in recipients(incident, event)
-    ]
+    default_zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    emails, in_app = [], []
+    for recipient in recipients(incident, event):
+        profile = _profile(recipient.user) if recipient.user else None
+        zone = profile.zone if profile else default_zone
+        subject, text, html = staff_message(incident, event, zone=zone, **context)
+        if recipient.user is not None:
+            in_app.append(
+                InAppNotification(
+                    user=recipient.user,
+                    incident=incident,
+                    event=event,
+                    subject=subject,
+                    action=ACTIONS[event],
+                    created_at=at,
+                )
+            )
+        if recipient.address and (profile is None or profile.wants_email(event)):
+            emails.append(
+                Notification(
+                    channel=Notification.Channel.EMAIL,
+                    recipient=recipient.address,
+                    subject=subject,
+                    body=text,
+                    html_body=html,
+                    **base,
+                )
+            )
+    InAppNotification.objects.bulk_create(in_app)
+    hook_subject = SUBJECTS[event].format(
+        number=incident.number,
+        priority=details["priority"],
+        clock=context.get("clock") or "",
+        due=due.isoformat() if isinstance(due, datetime) else "",
+        team=context.get("team") or "",
+    )
     hooks = [
         Notification(
             channel=Notification.Channel.WEBHOOK,
             recipient=hook.url,
             webhook=hook,
-            **message,
+            subject=" ".join(hook_subject.split())[:255],
+            body="",
+            **base,
         )
         for hook in WebhookEndpoint.objects.filter(is_active=True)
         if hook.wants(event)
@@ -171,13 +320,16 @@ def webhook_address_check(url: str) -> str:
 
 def _send(notification: Notification) -> None:
     if notification.channel == Notification.Channel.EMAIL:
-        EmailMessage(
+        message = EmailMultiAlternatives(
             notification.subject,
             notification.body,
             settings.DEFAULT_FROM_EMAIL,
             [notification.recipient],
             headers=notification.payload.get("headers"),
-        ).send()
+        )
+        if notification.html_body:
+            message.attach_alternative(notification.html_body, "text/html")
+        message.send()
         return
     if notification.status_subscriber_id is not None:
         # Registered by anyone: checked again now, the name may point elsewhere.

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from incidents.humanize import business_duration, human_datetime, human_duration
+
 # A business calendar with no working time would make "due" never come; looking
 # further than this means the calendar is unusable, and is an error.
 MAX_DAYS_AHEAD = 3 * 366
@@ -83,6 +85,21 @@ class Calendar:
     @property
     def is_24x7(self) -> bool:
         return self.weekly is None
+
+    @property
+    def hours_per_day(self) -> float | None:
+        """The working hours of the calendar's longest working day (8 for
+        09:00-17:00), the "business day" targets are told in; None for 24x7."""
+        if self.weekly is None:
+            return None
+        sample = date(2026, 1, 5)  # a Monday: weekday n is sample + n days
+        return max(
+            sum(
+                (closes - opens).total_seconds() / 3600
+                for opens, closes in self.intervals(sample + timedelta(days=n))
+            )
+            for n in range(7)
+        )
 
     # ---- the wall clock, as SLA time reads it
     def local(self, instant: datetime) -> datetime:
@@ -274,21 +291,11 @@ def read(
     )
 
 
-def human(seconds: float) -> str:
-    """3 h 05 m, 40 m, 0 m: how long, for people."""
-    minutes = int(round(seconds / 60))
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    parts = [f"{days} d"] if days else []
-    if hours or days:
-        parts.append(f"{hours} h")
-    parts.append(f"{minutes:02d} m" if parts else f"{minutes} m")
-    return " ".join(parts)
-
-
 def explain(calendar: Calendar, reading: Reading, *, what: str) -> str:
-    """ "resolution due 2026-03-03 14:30 (Tue) because: 2 h 10 m used, paused 40 m
-    waiting for requester, outside hours Mon 18:00-Tue 09:00"."""
+    """ "resolution due Tue 3 Mar 2026, 14:30 CET because: 2 working hours 10
+    minutes used of 3 business days (24 working hours), paused 40 minutes waiting
+    for requester, outside hours Mon 18:00-Tue 09:00": the due time in the
+    reader's time zone (the active one), SLA time in working hours."""
 
     def at(instant: datetime) -> str:
         return instant.astimezone(calendar.tz).strftime("%a %H:%M")
@@ -296,12 +303,15 @@ def explain(calendar: Calendar, reading: Reading, *, what: str) -> str:
     if reading.due is None:
         head = f"{what} clock stopped" if not reading.running else f"{what} not due"
     elif reading.breached:
-        head = f"{what} target missed at {reading.due.astimezone(calendar.tz):%Y-%m-%d %H:%M (%a)}"
+        head = f"{what} target missed at {human_datetime(reading.due)}"
     else:
-        head = f"{what} due {reading.due.astimezone(calendar.tz):%Y-%m-%d %H:%M (%a)}"
-    reasons = [f"{human(reading.used)} used of {human(reading.target)}"]
+        head = f"{what} due {human_datetime(reading.due)}"
+    per_day = calendar.hours_per_day
+    used = business_duration(reading.used, hours_per_day=per_day, days=False)
+    target = business_duration(reading.target, hours_per_day=per_day)
+    reasons = [f"{used} used of {target}"]
     reasons += [
-        f"paused {human((end - start).total_seconds())} waiting for requester"
+        f"paused {human_duration((end - start).total_seconds())} waiting for requester"
         for start, end in reading.paused_spans
     ]
     reasons += [

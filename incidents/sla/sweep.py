@@ -138,7 +138,7 @@ def sweep_breaches(now: datetime, clock: str) -> int:
             due=_iso(due),
             lead=_lead(incident),
         )
-        notify(incident, "sla_breached", at=now, clock=clock, due=_iso(due))
+        notify(incident, "sla_breached", at=now, clock=clock, due=due)
         next_tier = incident.team.next_tier if incident.team else None
         if next_tier is not None and next_tier.tier > incident.tier:
             incident_escalate(
@@ -158,14 +158,14 @@ def sweep_warnings(now: datetime, clock: str) -> int:
     prefix = "respond" if clock == "response" else "resolve"
 
     def warn(incident: Incident) -> None:
-        due = _iso(getattr(incident, f"{prefix}_due_at"))
+        due = getattr(incident, f"{prefix}_due_at")
         record(
             incident,
             IncidentEvent.Kind.SLA_WARNING,
             by=None,
             at=now,
             clock=clock,
-            due=due,
+            due=_iso(due),
             assignee=incident.assignee_id,
             team=incident.team_id,
         )
@@ -197,13 +197,13 @@ def sweep_update_cadence(now: datetime) -> int:
     """A stakeholder update is overdue: the owner is reminded, once per due time."""
 
     def remind(incident: Incident) -> None:
-        due = _iso(incident.next_update_due_at)
+        due = incident.next_update_due_at
         record(
             incident,
             IncidentEvent.Kind.UPDATE_OVERDUE,
             by=None,
             at=now,
-            due=due,
+            due=_iso(due),
             assignee=incident.assignee_id,
         )
         notify(incident, "update_overdue", at=now, due=due)

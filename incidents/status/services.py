@@ -29,6 +29,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents.dispatch import send_task_by_name
 from incidents.exceptions import IncidentConflict
 from incidents.models import (
     ComponentState,
@@ -58,6 +59,8 @@ from incidents.status.selectors import (
 )
 
 logger = logging.getLogger(__name__)
+# Named, not imported: the tasks call these services (see ``incidents.dispatch``).
+FANOUT_TASK = "incidents.status.tasks.status_message_fanout_task"
 User = AbstractBaseUser
 
 Stage = StatusEntry.Stage
@@ -652,10 +655,8 @@ def subscription_cancel(*, token: str) -> None:
 def fanout_dispatch(message_id: int) -> None:
     """Ask a worker to fan a message out; if the broker is down, the fan-out
     sweep (beat) finds it. Never fails the caller."""
-    from incidents.status.tasks import status_message_fanout_task
-
     try:
-        status_message_fanout_task.apply_async((message_id,), retry=False)
+        send_task_by_name(FANOUT_TASK, message_id)
     except Exception:  # noqa: BLE001 - the message row is the guarantee
         logger.warning("broker unavailable; message %s waits for the sweep", message_id)
 

@@ -416,8 +416,9 @@ def test_detail_shows_the_sla_clocks_with_explanations(
     resolution = sla[1]
     assert resolution["running"] is True
     assert resolution["target_seconds"] == 8 * 3600  # P2
-    assert resolution["explanation"].startswith("resolution due 2026-03-02 ")
-    assert "1 h 00 m used of 8 h 00 m" in resolution["explanation"]
+    assert resolution["explanation"] == (
+        "resolution due Mon 2 Mar 2026, 17:00 UTC because: 1 hour used of 8 hours"
+    )
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.test import Client
 
 from incidents.demo import DEMO_USERS
 from incidents.models import (
@@ -89,9 +90,20 @@ def test_seed_demo_creates_one_user_per_role() -> None:
         ("admin", Role.ADMIN),
     ]:
         user = User.objects.get(username=username)
-        assert list(user.groups.values_list("name", flat=True)) == [role]
+        also = [Role.AGENT] if role == Role.ADMIN else []
+        assert sorted(user.groups.values_list("name", flat=True)) == sorted(
+            [role, *also]
+        )
         assert user.is_staff == (role == Role.ADMIN)
         assert not user.is_superuser
+
+
+def test_the_demo_admin_opens_the_console_and_the_admin() -> None:
+    seed()
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="admin"))
+    assert client.get("/console/").status_code == 200
+    assert client.get("/admin/incidents/team/").status_code == 200
 
 
 def test_seed_demo_routes_the_four_categories_and_escalates_upwards() -> None:

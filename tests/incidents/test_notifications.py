@@ -53,7 +53,7 @@ def test_breach_notifies_incident_managers_once(p1: Any, settings: Any) -> None:
     assert notification_sweep(now=T0 + 18 * MIN) >= 1
     assert notification_sweep(now=T0 + 19 * MIN) == 0
     subjects = [m.subject for m in mail.outbox]
-    assert subjects.count(f"{p1.number} missed its response target") == 1
+    assert subjects.count(f"{p1.number} (P1) missed its response target") == 1
     assert breach.get().status == Notification.Status.SENT
 
 

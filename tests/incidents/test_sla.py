@@ -106,7 +106,7 @@ def test_clock_explains_itself(org: SimpleNamespace) -> None:
     incident = log_p1(org)
     resolution = sla_clocks(incident, now=T0 + 30 * MIN)[1]
     assert resolution.explanation.startswith("resolution due ")
-    assert "30 m used of 4 h 00 m" in resolution.explanation
+    assert "30 minutes used of 4 hours" in resolution.explanation
     assert resolution.reading.used == 30 * 60
 
 

@@ -7,9 +7,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from incidents.humanize import business_duration
 from incidents.sla.clock import Calendar, Span, explain, reach, read
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -172,11 +174,29 @@ def test_explanation_names_used_paused_and_outside_hours() -> None:
         Span(ams("2026-03-02 16:40")),
     ]
     reading = read(OFFICE, 4 * H, spans, now=ams("2026-03-03 09:30"))
-    text = explain(OFFICE, reading, what="resolution")
+    with timezone.override(AMS):  # the reader's time zone
+        text = explain(OFFICE, reading, what="resolution")
     assert text == (
-        "resolution due 2026-03-03 11:40 (Tue) because: 1 h 50 m used of 4 h 00 m, "
-        "paused 40 m waiting for requester, outside hours Mon 17:00-Tue 09:00"
+        "resolution due Tue 3 Mar 2026, 11:40 CET because: 1 working hour 50 minutes"
+        " used of 4 working hours, paused 40 minutes waiting for requester,"
+        " outside hours Mon 17:00-Tue 09:00"
     )
+    with timezone.override(UTC):
+        assert explain(OFFICE, reading, what="resolution").startswith(
+            "resolution due Tue 3 Mar 2026, 10:40 UTC because"
+        )
+
+
+def test_a_business_target_is_told_in_business_days_and_working_hours() -> None:
+    reading = read(
+        OFFICE, 24 * H, [Span(ams("2026-03-02 09:00"))], now=ams("2026-03-02 10:00")
+    )
+    text = explain(OFFICE, reading, what="resolution")
+    assert "1 working hour used of 3 business days (24 working hours)" in text
+    assert OFFICE.hours_per_day == 8
+    assert business_duration(6 * H, hours_per_day=8) == "6 working hours"
+    assert business_duration(90 * 60, hours_per_day=8) == "1 working hour 30 minutes"
+    assert business_duration(26 * H, hours_per_day=None) == "1 day 2 hours"
 
 
 def test_a_calendar_without_working_time_is_refused() -> None:

@@ -84,7 +84,9 @@ def test_response_warning_at_75_percent_reaches_the_owner_once(
     assert warning.data["clock"] == "response"
     notice = Notification.objects.get(event="sla_warning", channel="email")
     assert notice.recipient == "desk@example.com"
-    assert notice.subject.startswith(f"{incident.number} will miss its response target")
+    assert notice.subject == (
+        f"{incident.number} (P1) will miss its response target at Mon 2 Mar 2026, 09:15 UTC"
+    )
 
 
 def test_no_response_warning_once_acknowledged(org: SimpleNamespace) -> None:
