@@ -241,7 +241,8 @@ class IntegrationAdmin(admin.ModelAdmin):
         "kind",
         "is_active",
         "default_category",
-        "resolve_on_recovery",
+        "recovery",
+        "grouping",
     ]
     list_filter = ["kind", "is_active"]
     search_fields = ["name"]
@@ -260,7 +261,7 @@ class IntegrationAdmin(admin.ModelAdmin):
 @admin.register(Alert)
 class AlertAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = [
-        "dedup_key",
+        "__str__",
         "integration",
         "incident",
         "status",

@@ -67,6 +67,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "incidents.publish_statusentry",
         "incidents.add_maintenancewindow",
         "incidents.change_maintenancewindow",
+        "incidents.view_integration",
     ),
     Role.MANAGER: ("incidents.view_sla_dashboards", *_ORG_READ, *_INCIDENT_READ),
 }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from incidents.console import views
+from incidents.console import alerts, views
 from incidents.portal import views as portal
 
 app_name = "incidents"
@@ -10,7 +10,13 @@ urlpatterns = [
     path("console/new/", views.incident_new, name="new"),
     path("console/priority/", views.priority_preview, name="priority"),
     path("console/bulk-assign/", views.bulk_assign, name="bulk_assign"),
+    path(
+        "console/integrations/<int:pk>/test/",
+        alerts.integration_test,
+        name="integration_test",
+    ),
     path("console/<str:number>/", views.incident_detail, name="detail"),
+    path("console/<str:number>/alerts/", alerts.alerts_panel, name="alerts_panel"),
     path("console/<str:number>/<str:action>/", views.incident_action, name="action"),
     path("portal/", portal.portal, name="portal"),
     path("portal/report/", portal.report, name="report"),

@@ -183,7 +183,6 @@ def _detail(
         "notes": incident.notes.select_related("author"),
         "updates": incident.updates.select_related("author"),
         "timeline": selectors.incident_timeline(incident=incident),
-        "alerts": selectors.alert_inspector(incident=incident),
         "clocks": sla_clocks(incident, now=timezone.now()),
         "duplicates": incident.duplicates.only("id"),
         "attachments": incident.attachments.all(),
