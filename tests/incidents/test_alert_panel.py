@@ -15,16 +15,18 @@ from django.utils import timezone
 
 from incidents.models import Alert, AlertDelivery, Incident, IncidentEvent, Integration
 from incidents.services.alerts import AlertSignal, alert_ingest
+from tests.incidents import test_api_alerts
 from tests.incidents.test_api_alerts import (
     ALERTMANAGER,
     GRAFANA,
     PATHS,
-    hook,  # noqa: F401 - the fixture
     pagerduty,
     resolved,
 )
 
 pytestmark = pytest.mark.django_db
+
+hook = test_api_alerts.hook  # the fixture: post(kind, body) with an integration
 
 
 def _console(user: Any) -> Client:
