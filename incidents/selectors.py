@@ -114,7 +114,7 @@ def alert_inspector(
                 "alert": alert.pk,
                 "name": alert.name,
                 "delivery": str(alert.last_delivery_id),
-                "rule": f"repeat {alert.repeats} of {alert.name}",
+                "rule": f"repeat {alert.repeats} (the newest)",
             },
         )
         for alert in incident.alerts.exclude(last_repeat_at=None).exclude(
