@@ -20,6 +20,7 @@ from incidents.services._base import (
     record,
     refuse_if_final,
     require_perm,
+    resign,
     save,
     set_fields,
 )
@@ -87,6 +88,7 @@ def incident_log(
     detected_at: datetime | None = None,
     follows_up: Incident | None = None,
     contact: str = "",
+    signature: str = "",
     now: datetime | None = None,
 ) -> Incident:
     """Log a new incident. The category routes it to its team (without a category,
@@ -94,7 +96,9 @@ def incident_log(
     when both known, give its priority. Agents and the system log any incident;
     a requester logs only their own, through the portal, and at most
     ``PORTAL_REPORTS_PER_HOUR`` of them an hour (``ReportLimitReached``).
-    Detection cannot lie in the future or after logging."""
+    Detection cannot lie in the future or after logging. ``signature`` is the
+    error signature of an alert (``incidents.signatures``); without one it follows
+    the category and services."""
     is_own_report = _check_may_log(by, source=source, requester=requester)
     at = now_or(now)
     if is_own_report:
@@ -123,6 +127,8 @@ def incident_log(
     elif owner := next((s.team for s in services if s.team_id), None):
         incident.team = owner
         incident.tier = owner.tier
+    incident.signature = signature
+    resign(incident, service_ids=[service.pk for service in services])
     save(incident, at=at)
     incident.services.set(services)
     record(
@@ -186,6 +192,8 @@ def incident_update(
                 new=sorted(after),
             )
             changed.append("services")
+    if {"category", "services"} & set(changed):
+        resign(incident)
     if changed:
         save(incident, at=at)
     return incident
