@@ -14,7 +14,7 @@ def _keep_recovery_behaviour(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0013_status_page'),
+        ('incidents', '0014_incident_signature'),
     ]
 
     operations = [
