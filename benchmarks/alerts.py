@@ -4,7 +4,10 @@ Serves the project with gunicorn (production settings, PostgreSQL and Redis) and
 drives the four alert endpoints with a closed loop of concurrent keep-alive
 connections, first with alerts never seen before ("new": each opens an incident),
 then with a small set of alerts that are already open ("repeat": each adds an
-occurrence). It prints figures and never asserts them: it is a measurement, not a
+occurrence). The baseline, measured in the same run by the same server: a bare
+Django view that inserts one row per request ("bare insert": the body parsed and
+one ``AlertDelivery`` written by the ORM, nothing else), printed beside every row
+as the ratio of its req/s and p95. It prints figures and never asserts them: it is a measurement, not a
 test. Exit status 1 means the server could not start or an endpoint failed
 wholesale (not a single 202 in a phase).
 
@@ -21,8 +24,10 @@ import json
 import os
 import secrets
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from common import (
@@ -44,6 +49,45 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/itsm_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/2"
 
 REPEAT_KEYS = 50
+BARE_PATH = "/bench/bare-insert/"
+GOAL = "goal: a new alert >= 0.5x the bare insert's req/s, with p95 <= 2x its p95"
+
+# The server's settings: the project's, with one more URL, the baseline view.
+SETTINGS_MODULE = "bench_alerts_settings"
+SETTINGS_TEXT = """from itsm.settings import *  # noqa: F403
+
+ROOT_URLCONF = "bench_alerts_urls"
+"""
+URLS_TEXT = f'''import json
+
+from django.http import JsonResponse
+from django.urls import include, path
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from incidents.models import AlertDelivery, Integration
+
+
+@csrf_exempt
+def bare_insert(request):
+    """The baseline: parse the body, insert one row, answer 202."""
+    data = json.loads(request.body)
+    integration_id = Integration.objects.values_list("pk", flat=True).first()
+    delivery = AlertDelivery.objects.create(
+        integration_id=integration_id, received_at=timezone.now(), payload=data
+    )
+    return JsonResponse({{"delivery": str(delivery.pk)}}, status=202)
+
+
+urlpatterns = [path("{BARE_PATH[1:]}", bare_insert), path("", include("itsm.urls"))]
+'''
+
+
+def write_settings(folder: Path) -> None:
+    (folder / f"{SETTINGS_MODULE}.py").write_text(SETTINGS_TEXT)
+    (folder / "bench_alerts_urls.py").write_text(URLS_TEXT)
+
+
 HTTP_TIMEOUT_SECONDS = 10.0
 TARGET = (
     "target: >= 700 alerts/s, p95 < 8 ms "
@@ -154,10 +198,15 @@ def encoded_bodies(endpoint: Endpoint, token: str, keys: list[str]) -> list[byte
 
 
 # ---------------------------------------------------------------- environment
-def bench_environment() -> dict[str, str]:
+def bench_environment(settings_folder: Path) -> dict[str, str]:
     """This process's environment with the benchmark's settings: production mode
-    over plain HTTP, on PostgreSQL and Redis."""
-    return production_environment(DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL)
+    over plain HTTP, on PostgreSQL and Redis, with the baseline's URL."""
+    return production_environment(
+        DEFAULT_DATABASE_URL,
+        DEFAULT_REDIS_URL,
+        settings_module=SETTINGS_MODULE,
+        python_path=[str(settings_folder), str(BASE_DIR)],
+    )
 
 
 def create_integrations(env: dict[str, str]) -> dict[str, str]:
@@ -298,6 +347,20 @@ def run_endpoint(
     return results
 
 
+BARE = Endpoint("bare insert", BARE_PATH, lambda key, token: {"key": key})
+
+
+def run_bare(port: int, run_id: str, args: argparse.Namespace) -> PhaseResult:
+    """The baseline: one row inserted per request, by a bare Django view."""
+    bodies = [json.dumps({"key": f"{run_id}-{i}"}).encode() for i in range(100)]
+    headers = {"Content-Type": "application/json"}
+    loop = phase_loop(port, BARE, headers, bodies, args.requests, args.seconds)
+    tally, elapsed = loop.run()
+    result = PhaseResult(BARE.kind, "insert", tally, elapsed)
+    print_phase(result)
+    return result
+
+
 # ---------------------------------------------------------------- report
 def report_failures(label: str, tally: Tally) -> None:
     """Print every answer other than 202, with the first body of each."""
@@ -338,21 +401,29 @@ def print_sql(counts: dict[tuple[str, str], SqlCount], show_sql: bool) -> None:
 def print_table(
     results: list[PhaseResult], counts: dict[tuple[str, str], SqlCount]
 ) -> None:
-    """The summary: one row per endpoint and phase."""
+    """The summary: the bare insert first, then one row per endpoint and phase,
+    each with its req/s and p95 as a ratio of the bare insert's."""
+    bare = results[0]
     header = (
         f"{'endpoint':<12} {'phase':<6} {'requests':>8} {'req/s':>8} "
-        f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'non-202':>7} {'SQL':>5}"
+        f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'non-202':>7} {'SQL':>5} "
+        f"{'x req/s':>8} {'x p95':>6}"
     )
     print(header)
     print("-" * len(header))
     for r in results:
-        sql = counts[r.endpoint, r.phase]
+        # The bare insert: the integration looked up, the row inserted.
+        sql = counts.get((r.endpoint, r.phase), "2")
+        rate = r.rate / bare.rate if bare.rate else float("nan")
+        p95 = r.percentile_ms(95) / bare.percentile_ms(95) if bare.requests else 0
         print(
             f"{r.endpoint:<12} {r.phase:<6} {r.requests:>8} {r.rate:>8.1f} "
             f"{r.percentile_ms(50):>7.2f} {r.percentile_ms(95):>7.2f} "
-            f"{r.percentile_ms(99):>7.2f} {r.requests - r.accepted:>7} {sql!s:>5}"
+            f"{r.percentile_ms(99):>7.2f} {r.requests - r.accepted:>7} {sql!s:>5} "
+            f"{rate:>8.2f} {p95:>6.2f}"
         )
     print(TARGET)
+    print(GOAL)
 
 
 def describe_setup(env: dict[str, str], database: str, args: argparse.Namespace) -> str:
@@ -397,7 +468,8 @@ def load_phases(
 ) -> list[PhaseResult]:
     """Serve with gunicorn and run every endpoint's phases against it."""
     with logged_gunicorn(env, "bench-gunicorn-") as (port, log):
-        results = [
+        results = [run_bare(port, run_id, args)]
+        results += [
             result
             for endpoint in ENDPOINTS
             for result in run_endpoint(
@@ -413,9 +485,15 @@ def load_phases(
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    env = bench_environment()
+    with tempfile.TemporaryDirectory(prefix="bench-alerts-") as folder:
+        write_settings(Path(folder))
+        return measure(args, bench_environment(Path(folder)), folder)
+
+
+def measure(args: argparse.Namespace, env: dict[str, str], folder: str) -> int:
     os.environ.update(env)
     sys.path.insert(0, str(BASE_DIR))
+    sys.path.insert(0, folder)
     run_id = secrets.token_hex(4)
     try:
         database = recreate_database(env["DATABASE_URL"])

@@ -341,7 +341,8 @@ class IntegrationAdmin(admin.ModelAdmin):
         "kind",
         "is_active",
         "default_category",
-        "resolve_on_recovery",
+        "recovery",
+        "grouping",
     ]
     list_filter = ["kind", "is_active"]
     search_fields = ["name"]
@@ -382,7 +383,7 @@ class IntegrationAdmin(admin.ModelAdmin):
 @admin.register(Alert)
 class AlertAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = [
-        "dedup_key",
+        "__str__",
         "integration",
         "incident",
         "status",

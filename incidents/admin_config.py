@@ -192,6 +192,8 @@ class IntegrationForm(forms.ModelForm):
             "default_service",
             "default_impact",
             "severity_map",
-            "resolve_on_recovery",
+            "recovery",
+            "grouping",
+            "group_within_minutes",
             "rate_limit_per_minute",
         ]

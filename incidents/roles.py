@@ -85,6 +85,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "incidents.add_maintenancewindow",
         "incidents.change_maintenancewindow",
         *_PROBLEM_ALL_TEAMS,
+        "incidents.view_integration",
     ),
     Role.MANAGER: (
         "incidents.view_sla_dashboards",

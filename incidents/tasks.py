@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from incidents.models import AlertDelivery
+from incidents.services.alerts import maintenance_sweep
 from incidents.services.attachments import attachments_prune_orphans
 from incidents.services.notifications import notification_deliver, notification_sweep
 from incidents.sla.sweep import sla_sweep
@@ -22,6 +23,13 @@ def alert_delivery_prune_task() -> int:
     cutoff = timezone.now() - timedelta(days=settings.ALERT_DELIVERY_RETENTION_DAYS)
     deleted, _ = AlertDelivery.objects.filter(received_at__lt=cutoff).delete()
     return deleted
+
+
+@shared_task
+def alert_maintenance_sweep_task() -> int:
+    """Every minute (beat): alerts a maintenance window held that still fire
+    after it ended open their incidents. Safe to run twice."""
+    return maintenance_sweep()
 
 
 @shared_task

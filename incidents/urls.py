@@ -1,7 +1,7 @@
 from django.urls import path
 
 from incidents import profile
-from incidents.console import notifications, views
+from incidents.console import alerts, notifications, views
 from incidents.portal import views as portal
 
 app_name = "incidents"
@@ -26,7 +26,13 @@ urlpatterns = [
         name="notification_read",
     ),
     path("profile/", profile.profile, name="profile"),
+    path(
+        "console/integrations/<int:pk>/test/",
+        alerts.integration_test,
+        name="integration_test",
+    ),
     path("console/<str:number>/", views.incident_detail, name="detail"),
+    path("console/<str:number>/alerts/", alerts.alerts_panel, name="alerts_panel"),
     path("console/<str:number>/<str:action>/", views.incident_action, name="action"),
     path("portal/", portal.portal, name="portal"),
     path("portal/report/", portal.report, name="report"),

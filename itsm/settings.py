@@ -234,6 +234,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.notification_sweep_task",
         "schedule": float(envint("NOTIFICATION_SWEEP_SECONDS", 30)),
     },
+    "alert-maintenance-sweep": {
+        "task": "incidents.tasks.alert_maintenance_sweep_task",
+        "schedule": 60.0,
+    },
     "alert-delivery-prune": {
         "task": "incidents.tasks.alert_delivery_prune_task",
         "schedule": 60 * 60.0,

@@ -5,6 +5,7 @@ hands them to ``alert_ingest``; the answer is sent after the commit."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import uuid
 from typing import Any, ClassVar
@@ -86,11 +87,40 @@ class GrafanaPayloadSerializer(AlertmanagerPayloadSerializer):
     alerts = GrafanaAlertSerializer(many=True, allow_empty=False)
 
 
+def _link(href: Any, text: str) -> dict[str, str] | None:
+    return {"href": href, "text": text} if isinstance(href, str) and href else None
+
+
+# The link fields each sender puts on an alert, with how the panel names them.
+_ALERT_LINKS = (
+    ("generatorURL", "Source"),
+    ("dashboardURL", "Dashboard"),
+    ("panelURL", "Panel"),
+    ("silenceURL", "Silence"),
+    ("imageURL", "Image"),
+)
+_ANNOTATION_LINKS = (("runbook_url", "Runbook"), ("runbook", "Runbook"))
+
+
+def _group_key(data: dict[str, Any]) -> str:
+    """Alertmanager's groupKey, or (Grafana without one) its group labels."""
+    if data.get("groupKey"):
+        return data["groupKey"][:255]
+    labels = data.get("groupLabels") or {}
+    return json.dumps(labels, sort_keys=True)[:255] if labels else ""
+
+
 def alertmanager_signals(data: dict[str, Any]) -> list[AlertSignal]:
+    """Alertmanager's and Grafana's alerts (Grafana's webhook has the same shape
+    with more link fields)."""
     signals = []
+    group = _group_key(data)
     for alert in data["alerts"]:
         labels = {**data["commonLabels"], **alert["labels"]}
         annotations = {**data["commonAnnotations"], **alert["annotations"]}
+        links = [
+            _link(annotations.get(name), text) for name, text in _ANNOTATION_LINKS
+        ] + [_link(alert.get(name), text) for name, text in _ALERT_LINKS]
         signals.append(
             AlertSignal(
                 dedup_key=alert["fingerprint"] or fingerprint_of(labels),
@@ -101,6 +131,9 @@ def alertmanager_signals(data: dict[str, Any]) -> list[AlertSignal]:
                 service=labels.get("service", ""),
                 started_at=alert.get("startsAt"),
                 labels=labels,
+                annotations=annotations,
+                links=[link for link in links if link],
+                group_key=group,
             )
         )
     return signals
@@ -143,23 +176,42 @@ class PagerDutyEventSerializer(serializers.Serializer):
 _PD_STATUS = {"trigger": "firing", "resolve": "resolved", "acknowledge": "acknowledged"}
 
 
+def _pagerduty_links(data: dict[str, Any]) -> list[dict[str, str]]:
+    """PagerDuty's links, its images (as links: never loaded inline) and the
+    client's own page."""
+    links = [
+        _link(item.get("href"), item.get("text") or "Link")
+        for item in data.get("links", [])
+    ]
+    for image in data.get("images", []):
+        links.append(_link(image.get("href"), image.get("alt") or "Image link"))
+        links.append(_link(image.get("src"), image.get("alt") or "Image"))
+    links.append(_link(data.get("client_url"), data.get("client") or "Client"))
+    return [link for link in links if link]
+
+
 def pagerduty_signals(data: dict[str, Any]) -> list[AlertSignal]:
     details = data.get("payload", {})
+    custom = details.get("custom_details")
     return [
         AlertSignal(
             dedup_key=data["dedup_key"],
             status=_PD_STATUS[data["event_action"]],
             title=details.get("summary", ""),
-            description=json.dumps(details.get("custom_details"), indent=2)
-            if details.get("custom_details") is not None
-            else "",
+            description=json.dumps(custom, indent=2) if custom is not None else "",
             severity=details.get("severity", ""),
             service=details.get("component", ""),
             started_at=details.get("timestamp"),
             labels={
-                "source": details.get("source", ""),
-                "group": details.get("group", ""),
+                key: details[key]
+                for key in ("source", "component", "group", "class")
+                if details.get(key)
             },
+            annotations={"summary": details["summary"]}
+            if details.get("summary")
+            else {},
+            links=_pagerduty_links(data),
+            group_key=details.get("group", "")[:255],
         )
     ]
 
@@ -199,6 +251,13 @@ def generic_signals(data: dict[str, Any]) -> list[AlertSignal]:
             service=data["service"],
             started_at=data.get("starts_at"),
             labels=data["labels"],
+            annotations={k: data[k] for k in ("title", "description") if data[k]},
+            links=[
+                link
+                for n, href in enumerate(data.get("links", []))
+                if (link := _link(href, f"Link {n + 1}"))
+            ],
+            group_key=data["source"],
         )
     ]
 
@@ -249,7 +308,14 @@ class AlertIntakeApi(APIView):
         return cls.PATHS[kind]
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        if request.content_type.split(";")[0].strip().lower() != "application/json":
+        # A sender's GET is answered 405 with ``Allow`` before the token or the
+        # content type is looked at: what it got wrong is the method.
+        if request.method not in ("POST", "OPTIONS"):
+            raise exceptions.MethodNotAllowed(request.method)
+        if (
+            request.method == "POST"
+            and request.content_type.split(";")[0].strip().lower() != "application/json"
+        ):
             raise exceptions.UnsupportedMediaType(request.content_type or "(none)")
         super().initial(request, *args, **kwargs)
 
@@ -371,9 +437,15 @@ class PagerDutyEventsApi(AlertIntakeApi):
         summary="PagerDuty Events API v2",
     )
     def post(self, request: Request) -> Response:
-        if isinstance(request.data, dict) and not request.data.get("dedup_key"):
-            # PagerDuty makes up a key for a trigger without one, and returns it.
-            request.data["dedup_key"] = uuid.uuid4().hex
+        body = request.data
+        if (
+            isinstance(body, dict)
+            and body.get("event_action") == "trigger"
+            and not body.get("dedup_key")
+        ):
+            # PagerDuty makes up a key for a trigger without one, and returns it;
+            # an acknowledge or resolve without one is invalid (400), as there.
+            body["dedup_key"] = uuid.uuid4().hex
         delivery, data = self.ingest(request)
         return Response(
             {
@@ -407,3 +479,95 @@ def _flatten(detail: Any, prefix: str = "") -> list[tuple[str, str]]:
     if isinstance(detail, list):
         return [pair for item in detail for pair in _flatten(item, prefix)]
     return [(prefix or "body", str(detail))]
+
+
+# ---------------------------------------------------------------- the test page
+VIEWS: dict[str, type[AlertIntakeApi]] = {
+    Integration.Kind.ALERTMANAGER: AlertmanagerAlertsApi,
+    Integration.Kind.GRAFANA: GrafanaAlertsApi,
+    Integration.Kind.PAGERDUTY: PagerDutyEventsApi,
+    Integration.Kind.GENERIC: GenericAlertsApi,
+}
+
+SAMPLES: dict[str, dict[str, Any]] = {
+    Integration.Kind.ALERTMANAGER: {
+        "version": "4",
+        "groupKey": '{}:{alertname="HighCPU"}',
+        "status": "firing",
+        "receiver": "itsm",
+        "groupLabels": {"alertname": "HighCPU"},
+        "commonLabels": {"alertname": "HighCPU", "severity": "critical"},
+        "commonAnnotations": {},
+        "externalURL": "http://alertmanager.example.com:9093",
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": {
+                    "alertname": "HighCPU",
+                    "severity": "critical",
+                    "instance": "web-1:9100",
+                    "job": "node",
+                },
+                "annotations": {
+                    "summary": "CPU above 90% on web-1",
+                    "runbook_url": "https://runbooks.example.com/high-cpu",
+                },
+                "startsAt": "2026-11-27T07:50:00Z",
+                "endsAt": "0001-01-01T00:00:00Z",
+                "generatorURL": "http://prometheus.example.com:9090/graph",
+                "fingerprint": "5f1e0c9a7b3d2e41",
+            }
+        ],
+    },
+    Integration.Kind.PAGERDUTY: {
+        "routing_key": "(your token)",
+        "event_action": "trigger",
+        "dedup_key": "db-1/disk",
+        "payload": {
+            "summary": "Disk full on db-1",
+            "source": "db-1.example.com",
+            "severity": "critical",
+        },
+        "links": [{"href": "https://grafana.example.com/d/abc", "text": "Dashboard"}],
+    },
+    Integration.Kind.GENERIC: {
+        "dedup_key": "backup-nightly",
+        "status": "firing",
+        "title": "Nightly backup did not run",
+        "severity": "error",
+    },
+}
+SAMPLES[Integration.Kind.GRAFANA] = {
+    **SAMPLES[Integration.Kind.ALERTMANAGER],
+    "title": "[FIRING:1] HighCPU",
+    "alerts": [
+        {
+            **SAMPLES[Integration.Kind.ALERTMANAGER]["alerts"][0],
+            "dashboardURL": "http://grafana.example.com/d/abc",
+            "panelURL": "http://grafana.example.com/d/abc?viewPanel=2",
+            "silenceURL": "http://grafana.example.com/alerting/silence/new",
+        }
+    ],
+}
+
+
+def signals_from_text(kind: str, text: str) -> tuple[list[AlertSignal], list[str]]:
+    """The signals a pasted body yields, checked exactly as the endpoint checks
+    it; or the reasons it would be refused (as the 400 would say)."""
+    try:
+        body = BoundedJSONParser().parse(io.BytesIO(text.encode()), None, {})
+    except exceptions.APIException as exc:
+        return [], [str(exc.detail)]
+    view = VIEWS[kind]()
+    if (
+        kind == Integration.Kind.PAGERDUTY
+        and isinstance(body, dict)
+        and body.get("event_action") == "trigger"
+        and not body.get("dedup_key")
+    ):
+        body["dedup_key"] = "(made up on delivery)"
+    try:
+        data = view.validated(body)
+    except exceptions.ValidationError as exc:
+        return [], [f"{field}: {problem}" for field, problem in _flatten(exc.detail)]
+    return view.to_signals(data), []

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from incidents.models import Incident, IncidentEvent, IncidentNote, StakeholderUpdate
-from incidents.selectors import incident_allowed_transitions
+from incidents.selectors import incident_alerts, incident_allowed_transitions
 from incidents.sla.sync import sla_clocks
 
 
@@ -134,13 +134,45 @@ class SlaClockSerializer(serializers.Serializer):
     explanation = serializers.CharField()
 
 
+class AlertLinkSerializer(serializers.Serializer):
+    href = serializers.URLField()
+    text = serializers.CharField()
+
+
+class AlertOutputSerializer(serializers.Serializer):
+    """An alert as the Alerts panel shows it; links are only http(s) ones."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    integration = serializers.CharField()
+    kind = serializers.CharField()
+    state = serializers.ChoiceField(choices=["firing", "acknowledged", "recovered"])
+    severity = serializers.CharField()
+    first_seen_at = serializers.DateTimeField()
+    last_seen_at = serializers.DateTimeField()
+    occurrences = serializers.IntegerField()
+    repeats = serializers.IntegerField()
+    labels = serializers.DictField(child=serializers.CharField())
+    annotations = serializers.DictField(child=serializers.CharField())
+    links = AlertLinkSerializer(many=True)
+
+
 class IncidentDetailOutputSerializer(IncidentOutputSerializer):
-    """One incident, with its SLA clocks and why they say what they say."""
+    """One incident, with its SLA clocks and why they say what they say, and (for
+    staff) the alerts monitoring sent about it."""
 
     sla = serializers.SerializerMethodField()
+    alerts = serializers.SerializerMethodField()
 
     class Meta(IncidentOutputSerializer.Meta):
-        fields = [*IncidentOutputSerializer.Meta.fields, "sla"]
+        fields = [*IncidentOutputSerializer.Meta.fields, "sla", "alerts"]
+
+    @extend_schema_field(AlertOutputSerializer(many=True))
+    def get_alerts(self, incident: Incident) -> list[dict]:
+        request = self.context.get("request")
+        if request is None or not request.user.has_perm("incidents.view_incident"):
+            return []  # alerts are staff things; a requester sees their ticket
+        return [item.as_data() for item in incident_alerts(incident=incident)]
 
     @extend_schema_field(SlaClockSerializer(many=True))
     def get_sla(self, incident: Incident) -> list[dict]:

@@ -16,7 +16,8 @@ urlpatterns = [
         r"^alerts/grafana/?$", alerts.GrafanaAlertsApi.as_view(), name="alerts-grafana"
     ),
     re_path(
-        r"^alerts/pagerduty/?$",
+        # Clients built for PagerDuty append its path, /v2/enqueue.
+        r"^alerts/pagerduty(?:/v2/enqueue)?/?$",
         alerts.PagerDutyEventsApi.as_view(),
         name="alerts-pagerduty",
     ),

@@ -45,8 +45,8 @@ def describe(event: IncidentEvent) -> str:
     if event.kind == IncidentEvent.Kind.ESCALATED and "told" in data:
         told = ", ".join(data["told"]) or "nobody"
         return f"tier {data['from_tier']} → {data['to_tier']}; told {told} ({data['told_why']})"
-    if data.get("rule"):
-        return str(data["rule"])
+    if data.get("rule"):  # an alert's occurrence, by the alert's name
+        return f"{data['name']}: {data['rule']}" if data.get("name") else data["rule"]
     if data.get("article"):
         return f"{data['article']} {data.get('title', '')}"
     return ""

@@ -223,7 +223,10 @@ def _detail(
         "notes": incident.notes.select_related("author"),
         "updates": incident.updates.select_related("author"),
         "timeline": timeline,
-        "entries": [(event, describe(event)) for event in timeline.events],
+        "entries": [
+            (entry, "" if getattr(entry, "is_repeat_line", False) else describe(entry))
+            for entry in timeline.entries
+        ],
         "escalation": next(
             (
                 event
@@ -232,7 +235,6 @@ def _detail(
             ),
             None,
         ),
-        "alerts": selectors.alert_inspector(incident=incident),
         "clocks": sla_clocks(incident, now=timezone.now()),
         "duplicates": incident.duplicates.only("id"),
         "attachments": incident.attachments.all(),

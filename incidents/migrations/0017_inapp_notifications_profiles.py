@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0014_incident_signature'),
+        ('incidents', '0016_major_incident_command'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

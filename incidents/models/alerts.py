@@ -68,10 +68,34 @@ class Integration(models.Model):
         default=default_severity_map,
         help_text="Alert severity (lower case) to urgency: high, medium or low.",
     )
-    resolve_on_recovery = models.BooleanField(
-        default=False,
-        help_text="A resolved alert resolves its incident (when work has started); "
-        "otherwise it only records the recovery.",
+
+    class Recovery(models.TextChoices):
+        ALL_RECOVERED = "all_recovered", "Resolve when all its alerts have recovered"
+        UNACKNOWLEDGED = "unacknowledged", "Resolve only if nobody acknowledged it yet"
+        RECORD = "record", "Record the recovery only"
+
+    class Grouping(models.TextChoices):
+        ALERT = "alert", "One incident per alert"
+        SENDER_GROUP = "sender_group", "One incident per sender group"
+        SERVICE = "service", "Attach to the open incident of the same service"
+
+    recovery = models.CharField(
+        max_length=14,
+        choices=Recovery.choices,
+        default=Recovery.ALL_RECOVERED,
+        help_text="What a recovered alert does to its incident.",
+    )
+    grouping = models.CharField(
+        max_length=12,
+        choices=Grouping.choices,
+        default=Grouping.ALERT,
+        help_text="Which incident a new alert opens or joins. Sender group: "
+        "Alertmanager's groupKey, Grafana's group labels.",
+    )
+    group_within_minutes = models.PositiveIntegerField(
+        default=30,
+        help_text="With 'same service': a new alert joins an open incident of its "
+        "service logged at most this many minutes ago.",
     )
     rate_limit_per_minute = models.PositiveIntegerField(
         default=60_000, help_text="Requests above this rate are answered 429."
@@ -118,6 +142,28 @@ class Alert(models.Model):
     first_seen_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
     recovered_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    # What an agent reads in the Alerts panel, as the sender last described it.
+    severity = models.CharField(max_length=32, blank=True, default="")
+    labels = models.JSONField(default=dict, blank=True)
+    annotations = models.JSONField(default=dict, blank=True)
+    # [{"href", "text"}], in the sender's order; only http(s) ones become links.
+    links = models.JSONField(default=list, blank=True)
+    # The sender's group (Alertmanager's groupKey...), for grouping by it.
+    group_key = models.CharField(max_length=255, blank=True, default="")
+    # Repeats since the alert last changed state: the timeline's one counted line.
+    repeats = models.PositiveIntegerField(default=0)
+    last_repeat_at = models.DateTimeField(null=True, blank=True)
+    # The newest delivery of the alert (repeats write no timeline row to find it by).
+    last_delivery_id = models.UUIDField(null=True, blank=True)
+    # Set when the alert came in during a window: recorded, but no incident.
+    maintenance_window = models.ForeignKey(
+        "incidents.MaintenanceWindow",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="alerts",
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -131,7 +177,35 @@ class Alert(models.Model):
         indexes = [models.Index(fields=["integration", "dedup_key"], name="alert_key")]
 
     def __str__(self) -> str:
-        return f"{self.integration_id}:{self.dedup_key}"
+        return self.name
+
+    @property
+    def name(self) -> str:
+        """How texts name the alert: its title and identifying labels."""
+        return alert_name(self.title, self.labels)
+
+    @property
+    def state(self) -> str:
+        """firing, acknowledged or recovered."""
+        if self.status == self.Status.RESOLVED:
+            return "recovered"
+        return "acknowledged" if self.acknowledged_at else "firing"
+
+
+# Labels that say what the alert is rather than where it fired.
+_NOT_IDENTIFYING = {"alertname", "severity", "summary", "description"}
+
+
+def alert_name(title: str, labels: dict | None) -> str:
+    """``HighCPU (instance=web-1, job=node)``: the title with up to three
+    identifying labels, so a text names the alert, never its key."""
+    pairs = [
+        f"{k}={v}"
+        for k, v in sorted((labels or {}).items())
+        if k not in _NOT_IDENTIFYING and v not in ("", None)
+    ][:3]
+    title = title or (labels or {}).get("alertname", "") or "Alert"
+    return f"{title} ({', '.join(pairs)})" if pairs else title
 
 
 class AlertDelivery(models.Model):

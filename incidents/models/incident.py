@@ -187,6 +187,15 @@ class IncidentQuerySet(models.QuerySet):
         return self.get(pk=int(match.group(1)))
 
 
+def system_only(incident: Incident, user: object) -> bool:
+    """A transition from this state is the system's alone: to a person it is as
+    if the state did not allow it (a 409, not a 403)."""
+    return False
+
+
+system_only.system_only = True
+
+
 class Incident(ConcurrentTransitionMixin, models.Model):
     """A service disruption reported by a monitor, a requester or an agent, tracked
     from logging to closure.
@@ -577,6 +586,15 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         target=Status.RESOLVED,
         conditions=[_resolution_ready],
         permission="incidents.work_incident",
+    )
+    @transition(
+        field=status,
+        source=[Status.NEW, Status.TRIAGED],
+        target=Status.RESOLVED,
+        conditions=[_resolution_ready],
+        # Before anyone works on it, only monitoring's recovery resolves it: the
+        # system, never a person (people triage and work it first).
+        permission=system_only,
     )
     def resolve(self, *, at: datetime, grace: timedelta) -> None:
         self.resolved_at = at

@@ -322,14 +322,17 @@ def require_transition(
     caller may run it (``PermissionDenied``). Returns the bound transition."""
     method = getattr(incident, name)
     verb = TRANSITION_VERBS[name]
-    if not can_proceed(method, check_conditions=False):
+    rule = method._django_fsm.get_transition(incident.status)
+    system_only = getattr(getattr(rule, "permission", None), "system_only", False)
+    if not can_proceed(method, check_conditions=False) or (
+        by is not None and system_only
+    ):
         raise IncidentConflict(
             f"Cannot {verb} {incident.number}: it is "
             f"{incident.get_status_display().lower()}.",
             code="invalid_transition",
         )
     if by is not None:
-        rule = method._django_fsm.get_transition(incident.status)
         if not rule.has_perm(incident, by):
             raise PermissionDenied(f"You may not {verb} this incident.")
     return method

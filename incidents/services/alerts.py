@@ -20,11 +20,12 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 
 from incidents.exceptions import IncidentConflict
 from incidents.models import (
@@ -33,9 +34,10 @@ from incidents.models import (
     Incident,
     IncidentEvent,
     Integration,
+    MaintenanceWindow,
     Service,
 )
-from incidents.models.alerts import token_generate, token_hash
+from incidents.models.alerts import alert_name, token_generate, token_hash
 from incidents.services._base import locked, now_or
 from incidents.services.intake import incident_log
 from incidents.services.lifecycle import incident_reopen, incident_resolve
@@ -55,6 +57,15 @@ class AlertSignal:
     service: str = ""
     started_at: datetime | None = None
     labels: dict[str, Any] = field(default_factory=dict)
+    annotations: dict[str, Any] = field(default_factory=dict)
+    # [{"href", "text"}]: runbooks, dashboards, the sender's own page.
+    links: list[dict[str, str]] = field(default_factory=list)
+    # The sender's group (Alertmanager's groupKey), for grouping by it.
+    group_key: str = ""
+
+    @property
+    def name(self) -> str:
+        return alert_name(self.title, self.labels)
 
 
 class _Row(NamedTuple):
@@ -62,6 +73,7 @@ class _Row(NamedTuple):
     incident_id: int | None
     occurrences: int
     status_changed: bool
+    maintenance_window_id: int | None = None
 
 
 _TABLE = Alert._meta.db_table
@@ -70,42 +82,67 @@ _TABLE = Alert._meta.db_table
 # partial unique index "alert_one_open_per_key".
 _UPSERT_FIRING = f"""
 INSERT INTO {_TABLE} (integration_id, dedup_key, status, is_open, status_changed,
-                      title, occurrences, first_seen_at, last_seen_at)
-VALUES (%s, %s, 'firing', TRUE, TRUE, %s, 1, %s, %s)
+                      title, occurrences, first_seen_at, last_seen_at, severity,
+                      labels, annotations, links, group_key, repeats,
+                      last_delivery_id)
+VALUES (%s, %s, 'firing', TRUE, TRUE, %s, 1, %s, %s, %s, %s, %s, %s, %s, 0, %s)
 ON CONFLICT (integration_id, dedup_key) WHERE is_open DO UPDATE SET
     occurrences = {_TABLE}.occurrences + 1,
     last_seen_at = excluded.last_seen_at,
+    repeats = {_TABLE}.repeats
+        + CASE WHEN {_TABLE}.status = 'firing' THEN 1 ELSE 0 END,
+    last_repeat_at = CASE WHEN {_TABLE}.status = 'firing'
+        THEN excluded.last_seen_at ELSE {_TABLE}.last_repeat_at END,
     status_changed = ({_TABLE}.status <> 'firing'),
-    status = 'firing'
-RETURNING id, incident_id, occurrences, status_changed
+    status = 'firing',
+    title = excluded.title,
+    severity = excluded.severity,
+    labels = excluded.labels,
+    annotations = excluded.annotations,
+    links = excluded.links,
+    group_key = excluded.group_key,
+    last_delivery_id = excluded.last_delivery_id
+RETURNING id, incident_id, occurrences, status_changed, maintenance_window_id
 """
 
+# A recovery, and a repeated one (a recovery of a recovered alert) as a repeat.
 _RECORD_RECOVERY = f"""
 UPDATE {_TABLE} SET
     occurrences = occurrences + 1,
     last_seen_at = %s,
-    recovered_at = %s,
+    recovered_at = CASE WHEN status = 'resolved' THEN recovered_at ELSE %s END,
+    repeats = repeats + CASE WHEN status = 'resolved' THEN 1 ELSE 0 END,
+    last_repeat_at = CASE WHEN status = 'resolved' THEN %s ELSE last_repeat_at END,
+    last_delivery_id = %s,
     status_changed = (status <> 'resolved'),
     status = 'resolved'
 WHERE integration_id = %s AND dedup_key = %s AND is_open
-RETURNING id, incident_id, occurrences, status_changed
+RETURNING id, incident_id, occurrences, status_changed, maintenance_window_id
 """
 
+# The first acknowledgement changes the alert's state; later ones are repeats.
 _RECORD_ACK = f"""
 UPDATE {_TABLE} SET occurrences = occurrences + 1, last_seen_at = %s,
-    status_changed = FALSE
+    repeats = repeats + CASE WHEN acknowledged_at IS NULL THEN 0 ELSE 1 END,
+    last_repeat_at = CASE WHEN acknowledged_at IS NULL THEN last_repeat_at ELSE %s END,
+    status_changed = (acknowledged_at IS NULL),
+    acknowledged_at = COALESCE(acknowledged_at, %s),
+    last_delivery_id = %s
 WHERE integration_id = %s AND dedup_key = %s AND is_open
-RETURNING id, incident_id, occurrences, status_changed
+RETURNING id, incident_id, occurrences, status_changed, maintenance_window_id
 """
 
 
 _REPEAT_RULE = "repeat: added an occurrence to the open incident"
 
-# A repeat of an alert that is open, firing and has its incident, with its timeline
-# row and its delivery record, as one data-modifying statement: one round trip, and
-# atomic without BEGIN/COMMIT. It changes nothing unless the alert is exactly in
-# that state (a new key, a recovery, a re-fire after recovery, an alert whose
-# incident is still being opened by another request: no row), and then the caller
+# A repeat of an alert that is open, firing and has its incident, with its
+# delivery record, as one data-modifying statement: one round trip, and atomic
+# without BEGIN/COMMIT. A repeat writes no timeline row: it counts on the alert
+# (``repeats``, ``last_repeat_at``), which the timeline shows as one counted line
+# per alert, so a storm of repeats leaves the incident page as it was. It changes
+# nothing unless the alert is exactly in that state (a new key, a recovery, a
+# re-fire after recovery, an alert whose incident is still being opened by another
+# request or that is held by a maintenance window: no row), and then the caller
 # takes the general path. Under concurrent writers PostgreSQL re-checks the WHERE
 # clause on the row's latest version, so a repeat racing a recovery or a close
 # finds no row rather than counting against a state that has gone. PostgreSQL
@@ -114,17 +151,14 @@ _REPEAT_IN_ONE_STATEMENT = f"""
 WITH alert AS (
     UPDATE {_TABLE} SET
         occurrences = occurrences + 1,
+        repeats = repeats + 1,
         last_seen_at = %(at)s,
+        last_repeat_at = %(at)s,
+        last_delivery_id = %(delivery)s::uuid,
         status_changed = FALSE
     WHERE integration_id = %(integration)s AND dedup_key = %(key)s AND is_open
         AND status = 'firing' AND incident_id IS NOT NULL
-    RETURNING id, incident_id, occurrences
-), occurrence AS (
-    INSERT INTO {IncidentEvent._meta.db_table} (incident_id, kind, actor_id, at, data)
-    SELECT incident_id, %(kind)s, NULL, %(at)s, jsonb_build_object(
-        'alert', id, 'dedup_key', %(key)s::text, 'status', 'firing',
-        'count', occurrences, 'delivery', %(delivery)s::text, 'rule', %(rule)s::text)
-    FROM alert
+    RETURNING id, incident_id
 ), delivery AS (
     INSERT INTO {AlertDelivery._meta.db_table}
         (id, integration_id, received_at, payload, outcomes)
@@ -154,6 +188,7 @@ def _occurrence(
         at=at,
         data={
             "alert": row.alert_id,
+            "name": signal.name,
             "dedup_key": signal.dedup_key,
             "status": signal.status,
             "count": row.occurrences,
@@ -185,13 +220,20 @@ def _refusal(service: Callable[..., Any], **kwargs: Any) -> str | None:
     return None
 
 
-def _open_incident(
-    integration: Integration, signal: AlertSignal, row: _Row, at: datetime
-) -> Incident:
+def _service_of(integration: Integration, signal: AlertSignal) -> Service | None:
     service = None
     if signal.service:
         service = Service.objects.filter(name__iexact=signal.service).first()
-    service = service or integration.default_service
+    return service or integration.default_service
+
+
+def _open_incident(
+    integration: Integration,
+    signal: AlertSignal,
+    alert_id: int,
+    at: datetime,
+    service: Service | None,
+) -> Incident:
     # A key that fired before, after its incident ended: this one continues it.
     previous = (
         Alert.objects.filter(
@@ -204,7 +246,7 @@ def _open_incident(
     )
     incident = incident_log(
         by=None,
-        title=(signal.title or signal.dedup_key)[:200],
+        title=(signal.title or signal.name)[:200],
         description=signal.description,
         source=Incident.Source.ALERT,
         category=integration.default_category,
@@ -216,8 +258,49 @@ def _open_incident(
         signature=alert_signature(integration.pk, signal.dedup_key),
         now=at,
     )
-    Alert.objects.filter(pk=row.alert_id).update(incident=incident)
+    Alert.objects.filter(pk=alert_id).update(incident=incident)
     return incident
+
+
+# Incidents a new alert may join: open, not yet resolved.
+_JOINABLE = [s for s in Incident.OPEN_STATUSES if s != Incident.Status.RESOLVED]
+
+
+def _incident_to_join(
+    integration: Integration,
+    signal: AlertSignal,
+    alert_id: int,
+    at: datetime,
+    service: Service | None,
+) -> Incident | None:
+    """The open incident a new alert joins under its integration's grouping, if
+    any. The integration's row is locked first (``_alert_ingest_each``), so two
+    new alerts of one group never both open an incident."""
+    mode = integration.grouping
+    if mode == Integration.Grouping.SENDER_GROUP and signal.group_key:
+        found = (
+            Alert.objects.filter(
+                integration=integration,
+                group_key=signal.group_key,
+                is_open=True,
+                incident__status__in=_JOINABLE,
+            )
+            .exclude(pk=alert_id)
+            .order_by("-id")
+            .values_list("incident_id", flat=True)
+            .first()
+        )
+        return Incident.objects.get(pk=found) if found else None
+    if mode == Integration.Grouping.SERVICE and service is not None:
+        since = at - timedelta(minutes=integration.group_within_minutes)
+        return (
+            Incident.objects.filter(
+                services=service, status__in=_JOINABLE, logged_at__gte=since
+            )
+            .order_by("-logged_at", "-id")
+            .first()
+        )
+    return None
 
 
 def _ingest_firing(
@@ -228,27 +311,26 @@ def _ingest_firing(
         [
             integration.pk,
             signal.dedup_key,
-            (signal.title or signal.dedup_key)[:200],
+            (signal.title or signal.name)[:200],
             at,
             at,
+            signal.severity[:32],
+            json.dumps(signal.labels),
+            json.dumps(signal.annotations),
+            json.dumps(signal.links),
+            signal.group_key[:255],
+            delivery,
         ],
     )
     if row.incident_id is None:
-        incident = _open_incident(integration, signal, row, at)
-        rule = "new alert: opened an incident"
-        if incident.follows_up_id:
-            rule = "fired again after its incident ended: opened a follow-up incident"
-        _occurrence(
-            row._replace(incident_id=incident.pk), signal, at, delivery, rule=rule
-        )
-        return _outcome(signal, rule, incident.pk)
+        return _place_new_alert(integration, signal, row.alert_id, at, delivery)
     if row.status_changed:
         incident = locked(row.incident_id)
         if incident.status == Incident.Status.RESOLVED:
             refused = _refusal(
                 incident_reopen,
                 incident=incident,
-                reason="The alert fired again.",
+                reason=f"{signal.name} fired again.",
                 now=at,
             )
             rule = "fired again after recovery: reopened the resolved incident"
@@ -256,43 +338,108 @@ def _ingest_firing(
                 rule = f"fired again after recovery: not reopened: {refused}"
         else:
             rule = "fired again after recovery: added to the open incident"
-    else:
-        rule = _REPEAT_RULE
-    _occurrence(row, signal, at, delivery, rule=rule)
-    return _outcome(signal, rule, row.incident_id)
+        _occurrence(row, signal, at, delivery, rule=rule)
+        return _outcome(signal, rule, row.incident_id)
+    # A repeat: counted on the alert, no timeline row of its own.
+    return _outcome(signal, _REPEAT_RULE, row.incident_id)
+
+
+def _place_new_alert(
+    integration: Integration,
+    signal: AlertSignal,
+    alert_id: int,
+    at: datetime,
+    delivery: str,
+) -> dict:
+    """A firing alert with no incident yet: held by a maintenance window of its
+    service, joined to an open incident by its integration's grouping, or the
+    start of a new incident."""
+    service = _service_of(integration, signal)
+    if service is not None:
+        window = _held_by(service, at)
+        if window is not None:
+            Alert.objects.filter(pk=alert_id).update(maintenance_window=window)
+            return _outcome(
+                signal,
+                f"suppressed: {service.name} is under maintenance until "
+                f"{window.ends_at.isoformat()}: recorded, no incident, nobody paged",
+                None,
+            )
+    Alert.objects.filter(pk=alert_id).update(maintenance_window=None)
+    row = _Row(alert_id, None, 1, True)
+    joined = _incident_to_join(integration, signal, alert_id, at, service)
+    if joined is not None:
+        Alert.objects.filter(pk=alert_id).update(incident=joined)
+        rule = f"new alert: grouped into {joined.number}"
+        _occurrence(
+            row._replace(incident_id=joined.pk), signal, at, delivery, rule=rule
+        )
+        return _outcome(signal, rule, joined.pk)
+    incident = _open_incident(integration, signal, alert_id, at, service)
+    rule = "new alert: opened an incident"
+    if incident.follows_up_id:
+        rule = "fired again after its incident ended: opened a follow-up incident"
+    _occurrence(row._replace(incident_id=incident.pk), signal, at, delivery, rule=rule)
+    return _outcome(signal, rule, incident.pk)
+
+
+def _recovery_rule(
+    integration: Integration, signal: AlertSignal, incident: Incident, at: datetime
+) -> str:
+    """Apply the integration's recovery mode to the incident of a recovered
+    alert, through the lifecycle, as the system; the rule that says what it did."""
+    mode = integration.recovery
+    if mode == Integration.Recovery.RECORD:
+        return "recovery recorded"
+    if incident.status not in _JOINABLE:
+        return (
+            f"recovery recorded: the incident is {incident.get_status_display()}"
+            ", so it stays for an agent to resolve"
+        )
+    firing = (
+        Alert.objects.filter(incident=incident, is_open=True)
+        .exclude(status=Alert.Status.RESOLVED)
+        .count()
+    )
+    if firing:
+        return (
+            f"recovery recorded: {firing} other alert(s) of the incident still firing"
+        )
+    if mode == Integration.Recovery.UNACKNOWLEDGED and incident.acknowledged_at:
+        return (
+            "recovery recorded: someone acknowledged the incident, so it stays "
+            "for an agent to resolve"
+        )
+    refused = _refusal(
+        incident_resolve,
+        incident=incident,
+        resolution_kind=Incident.ResolutionKind.WORKAROUND,
+        resolution=f"Monitoring reported recovery of {signal.name}; every alert "
+        "of the incident has recovered.",
+        verification=f"Monitoring reported recovery of {signal.name} "
+        f"({integration.name}, {at.isoformat()}).",
+        now=at,
+    )
+    if refused:
+        return f"recovery recorded: the incident was not resolved: {refused}"
+    return "recovery recorded: resolved the incident"
 
 
 def _ingest_resolved(
     integration: Integration, signal: AlertSignal, at: datetime, delivery: str
 ) -> dict:
-    row = _fetch(_RECORD_RECOVERY, [at, at, integration.pk, signal.dedup_key])
+    row = _fetch(
+        _RECORD_RECOVERY, [at, at, at, delivery, integration.pk, signal.dedup_key]
+    )
     if row is None:
         return _outcome(
             signal, "ignored: recovery of an alert with no open incident", None
         )
-    rule = "recovery recorded"
-    if row.status_changed and integration.resolve_on_recovery:
-        incident = locked(row.incident_id)
-        if incident.status in (
-            Incident.Status.INVESTIGATING,
-            Incident.Status.AWAITING_REQUESTER,
-        ):
-            refused = _refusal(
-                incident_resolve,
-                incident=incident,
-                resolution_kind=Incident.ResolutionKind.WORKAROUND,
-                resolution=f"Monitoring reported recovery of {signal.dedup_key}.",
-                verification=f"{integration.name} sent 'resolved' at {at.isoformat()}.",
-                now=at,
-            )
-            rule = "recovery recorded: resolved the incident"
-            if refused:
-                rule = f"recovery recorded: the incident was not resolved: {refused}"
-        else:
-            rule = (
-                f"recovery recorded: the incident is {incident.get_status_display()}"
-                ", so it stays for an agent to resolve"
-            )
+    if row.incident_id is None:
+        return _outcome(signal, "recovery recorded (under maintenance)", None)
+    if not row.status_changed:
+        return _outcome(signal, "repeat: recovery already recorded", row.incident_id)
+    rule = _recovery_rule(integration, signal, locked(row.incident_id), at)
     _occurrence(row, signal, at, delivery, rule=rule)
     return _outcome(signal, rule, row.incident_id)
 
@@ -300,9 +447,11 @@ def _ingest_resolved(
 def _ingest_acknowledged(
     integration: Integration, signal: AlertSignal, at: datetime, delivery: str
 ) -> dict:
-    row = _fetch(_RECORD_ACK, [at, integration.pk, signal.dedup_key])
+    row = _fetch(_RECORD_ACK, [at, at, at, delivery, integration.pk, signal.dedup_key])
     if row is None:
         return _outcome(signal, "ignored: acknowledgement of no open alert", None)
+    if row.incident_id is None or not row.status_changed:
+        return _outcome(signal, "acknowledgement recorded", row.incident_id)
     rule = "acknowledgement recorded"
     _occurrence(row, signal, at, delivery, rule=rule)
     return _outcome(signal, rule, row.incident_id)
@@ -328,7 +477,6 @@ def _repeat_in_one_statement(
                 "at": at,
                 "integration": integration.pk,
                 "key": signal.dedup_key,
-                "kind": IncidentEvent.Kind.ALERT_OCCURRENCE.value,
                 "delivery": str(delivery_id),
                 "rule": _REPEAT_RULE,
                 # As JSONField stores it: json.dumps with the default encoder.
@@ -392,6 +540,12 @@ def _alert_ingest_each(
     recorded in the delivery's own order."""
     delivery_id = uuid.uuid4()
     outcomes: list[dict[str, Any]] = [{}] * len(signals)
+    if integration.grouping != Integration.Grouping.ALERT and any(
+        signal.status == Alert.Status.FIRING for signal in signals
+    ):
+        # Before any alert: every delivery that may open or join a grouped
+        # incident takes the same first lock, so no two open one each.
+        Integration.objects.select_for_update().filter(pk=integration.pk).exists()
     for n in sorted(range(len(signals)), key=lambda n: signals[n].dedup_key):
         signal = signals[n]
         outcomes[n] = _HANDLERS[signal.status](
@@ -423,3 +577,133 @@ def integration_create(
     integration.full_clean()
     integration.save()
     return integration, token
+
+
+def _signal_of(alert: Alert) -> AlertSignal:
+    """The signal an alert held by a window would have been, from what it keeps."""
+    return AlertSignal(
+        dedup_key=alert.dedup_key,
+        status=Alert.Status.FIRING,
+        title=alert.title,
+        description=alert.annotations.get("description", ""),
+        severity=alert.severity,
+        service=alert.labels.get("service", ""),
+        started_at=alert.first_seen_at,
+        labels=alert.labels,
+        annotations=alert.annotations,
+        links=alert.links,
+        group_key=alert.group_key,
+    )
+
+
+def maintenance_sweep(*, now: datetime | None = None) -> int:
+    """Alerts that a maintenance window held and that are still firing once it
+    has ended (or was cancelled) open their incidents as usual (or join one, or
+    stay held by a later window). Each alert in its own transaction, claimed
+    with SKIP LOCKED, so two sweeps never open one twice. Returns how many
+    alerts it placed."""
+    at = now_or(now)
+    placed = 0
+    held = (
+        Alert.objects.filter(
+            is_open=True,
+            status=Alert.Status.FIRING,
+            incident=None,
+            maintenance_window__isnull=False,
+        )
+        .filter(
+            Q(maintenance_window__ends_at__lte=at)
+            | Q(maintenance_window__cancelled_at__isnull=False)
+        )
+        .values_list("pk", flat=True)
+    )
+    for pk in list(held[:500]):
+        with transaction.atomic():
+            alert = (
+                Alert.objects.select_for_update(skip_locked=True)
+                .select_related("integration")
+                .filter(pk=pk, incident=None, is_open=True)
+                .first()
+            )
+            if alert is None:
+                continue
+            outcome = _place_new_alert(
+                alert.integration, _signal_of(alert), alert.pk, at, ""
+            )
+            placed += outcome["incident"] is not None
+    return placed
+
+
+@dataclass(frozen=True)
+class PreviewedAlert:
+    """What one alert of a pasted payload would do (the test page)."""
+
+    signal: AlertSignal
+    outcome: str
+
+
+def _held_by(service: Service | None, at: datetime) -> MaintenanceWindow | None:
+    if service is None:
+        return None
+    return (
+        MaintenanceWindow.objects.in_progress(at=at)
+        .filter(services=service)
+        .order_by("ends_at")
+        .first()
+    )
+
+
+def alert_preview(
+    *, integration: Integration, signals: list[AlertSignal], now: datetime | None = None
+) -> list[PreviewedAlert]:
+    """What a delivery of ``signals`` would do now, by the same rules as
+    ``alert_ingest`` (maintenance, grouping, recovery), without writing or
+    locking anything: a read, for the "test this integration" page."""
+    at = now_or(now)
+    previews = []
+    for signal in signals:
+        alert = (
+            Alert.objects.filter(
+                integration=integration, dedup_key=signal.dedup_key, is_open=True
+            )
+            .select_related("incident")
+            .first()
+        )
+        incident = alert.incident if alert else None
+        if signal.status == Alert.Status.FIRING:
+            if incident is None:
+                service = _service_of(integration, signal)
+                window = _held_by(service, at)
+                joined = _incident_to_join(
+                    integration, signal, alert.pk if alert else 0, at, service
+                )
+                if window is not None:
+                    outcome = (
+                        f"suppressed by the maintenance window of {service.name} "
+                        f"until {window.ends_at:%Y-%m-%d %H:%M}: recorded, no "
+                        "incident, nobody paged"
+                    )
+                elif joined is not None:
+                    outcome = f"grouped into {joined.number}"
+                else:
+                    outcome = "opens a new incident"
+            elif alert.status == Alert.Status.RESOLVED:
+                outcome = (
+                    f"fired again after recovery: reopens {incident.number}"
+                    if incident.status == Incident.Status.RESOLVED
+                    else f"fired again after recovery: added to {incident.number}"
+                )
+            else:
+                outcome = f"repeat: adds an occurrence to {incident.number}"
+        elif alert is None:
+            outcome = "ignored: no open alert with this key"
+        elif signal.status == Alert.Status.RESOLVED:
+            target = incident.number if incident else "no incident (maintenance)"
+            outcome = (
+                f"records the recovery on {target}; then: "
+                f"{integration.get_recovery_display().lower()}"
+            )
+        else:
+            outcome = "records the acknowledgement"
+        previews.append(PreviewedAlert(signal, outcome))
+    return previews

@@ -38,6 +38,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from incidents.models import (
+    Alert,
     ComponentState,
     Incident,
     MaintenanceWindow,
@@ -659,11 +660,13 @@ def status_entry_for_console(*, public_id: str) -> StatusEntry | None:
 
 
 def maintenance_windows_upcoming(*, now: datetime) -> QuerySet[MaintenanceWindow]:
-    """Live windows that have not ended, soonest first, with all their services."""
+    """Live windows that have not ended, soonest first, with all their services
+    and the alerts they hold (recorded, no incident opened)."""
+    held = Alert.objects.filter(incident=None, is_open=True).order_by("-last_seen_at")
     return (
         MaintenanceWindow.objects.live()
         .filter(ends_at__gt=now)
-        .prefetch_related("services")
+        .prefetch_related("services", Prefetch("alerts", queryset=held))
         .select_related("created_by")
         .order_by("starts_at", "id")
     )

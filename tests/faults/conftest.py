@@ -55,7 +55,7 @@ def monitor(org: SimpleNamespace) -> Callable[..., Any]:  # noqa: F811
     """post(*(key, status)): one Alertmanager delivery from a monitor whose
     recoveries resolve incidents in work; returns the response."""
     _, token = integration_create(
-        name="prometheus", kind="alertmanager", resolve_on_recovery=True
+        name="prometheus", kind="alertmanager", recovery="all_recovered"
     )
 
     def post(*alerts: tuple[str, str]) -> Any:

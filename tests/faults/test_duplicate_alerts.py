@@ -66,3 +66,35 @@ def test_new_keys_posted_alone_and_together_concurrently_open_one_incident_each(
         key: 8 for key in keys
     }
     assert AlertDelivery.objects.count() == 20
+
+
+@pytest.mark.parametrize("grouping", ["sender_group", "service"])
+def test_new_alerts_of_one_group_posted_at_once_open_one_incident(
+    org: SimpleNamespace, grouping: str
+) -> None:
+    """Grouped integrations: different new keys of one group (or one service)
+    arriving together join one incident, never two."""
+    _, token = integration_create(
+        name="grouped", kind="generic", grouping=grouping, default_service=org.service
+    )
+
+    def post(key: str) -> int:
+        body = {**GENERIC, "dedup_key": key, "source": "one-group"}
+        return (
+            Client()
+            .post(
+                "/api/v1/alerts/",
+                json.dumps(body),
+                content_type="application/json",
+                HTTP_AUTHORIZATION=f"Bearer {token}",
+            )
+            .status_code
+        )
+
+    calls = [lambda n=n: post(f"key-{n % 6}") for n in range(18)]
+    assert [o.value() for o in together(calls)] == [202] * 18
+    assert Incident.objects.count() == 1
+    assert Alert.objects.count() == 6
+    assert set(Alert.objects.values_list("incident", flat=True)) == {
+        Incident.objects.get().pk
+    }

@@ -22,15 +22,23 @@ class Command(BaseCommand):
         parser.add_argument("--service", help="Default service (name).")
         parser.add_argument("--impact", choices=Impact.values, default=Impact.MEDIUM)
         parser.add_argument(
-            "--resolve-on-recovery",
-            action="store_true",
-            help="Let a resolved alert resolve its incident.",
+            "--recovery",
+            choices=Integration.Recovery.values,
+            default=Integration.Recovery.ALL_RECOVERED,
+            help="What a recovered alert does to its incident.",
+        )
+        parser.add_argument(
+            "--grouping",
+            choices=Integration.Grouping.values,
+            default=Integration.Grouping.ALERT,
+            help="Which incident a new alert opens or joins.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         defaults: dict[str, Any] = {
             "default_impact": options["impact"],
-            "resolve_on_recovery": options["resolve_on_recovery"],
+            "recovery": options["recovery"],
+            "grouping": options["grouping"],
         }
         try:
             if options["category"]:
