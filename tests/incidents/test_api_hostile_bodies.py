@@ -3,11 +3,13 @@ reads one: each is refused with a 400 and a JSON answer, and nothing is written.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
 from incidents.models import (
@@ -16,12 +18,16 @@ from incidents.models import (
     IncidentEvent,
     IncidentNote,
     Integration,
+    Problem,
     StakeholderUpdate,
 )
 from incidents.services.alerts import integration_create
 from incidents.services.tokens import api_token_create
 from kb.models import Article, ArticleUse, ArticleVersion
 from kb.services import article_create
+from reviews.models import ActionItem, Review, ReviewMilestone
+from reviews.problems.services import problem_create
+from reviews.services import action_item_create, review_open
 from tests.incidents.conftest import incident_in
 
 pytestmark = pytest.mark.django_db
@@ -79,14 +85,32 @@ def callers(org: SimpleNamespace) -> SimpleNamespace:
     article = article_create(
         by=org.incident_manager, title="Restart the mail relay", owner_team=org.team
     )
+    resolved = incident_in(Incident.Status.RESOLVED, org)
+    review = Review.objects.filter(covers__incident=resolved).first() or review_open(
+        incident=resolved, by=org.incident_manager, note="A near miss to learn from."
+    )
+    item = action_item_create(
+        by=org.incident_manager,
+        title="Alert on queue depth",
+        due_on=timezone.localdate() + timedelta(days=7),
+        owner_team=org.team,
+        review=review,
+    )
+    problem = problem_create(
+        by=org.incident_manager, title="Mail relay stalls", owner_team=org.team
+    )
     return SimpleNamespace(
         person=person,
         integrations=integrations,
+        # What each path's placeholders stand for, by the path's prefix.
         numbers={
-            "/api/v1/incidents/": incident_in(
-                Incident.Status.INVESTIGATING, org
-            ).number,
-            "/api/v1/kb/": article.number,
+            "/api/v1/incidents/": {
+                "number": incident_in(Incident.Status.INVESTIGATING, org).number
+            },
+            "/api/v1/kb/": {"number": article.number},
+            "/api/v1/reviews/": {"id": str(review.pk), "name": "detected"},
+            "/api/v1/action-items/": {"id": str(item.pk)},
+            "/api/v1/problems/": {"number": problem.number},
         },
     )
 
@@ -103,6 +127,10 @@ def _written() -> tuple[int, ...]:
             Article,
             ArticleVersion,
             ArticleUse,
+            Review,
+            ReviewMilestone,
+            ActionItem,
+            Problem,
         )
     )
 
@@ -122,12 +150,14 @@ def test_hostile_body_is_400_json_and_writes_nothing(
     kind = INTAKE_KINDS.get(path)
     token = callers.integrations[kind] if kind else callers.person
     before = _written()
-    number = next(
-        (n for prefix, n in callers.numbers.items() if path.startswith(prefix)), ""
+    values = next(
+        (v for prefix, v in callers.numbers.items() if path.startswith(prefix)), {}
     )
+    for name, value in values.items():
+        path = path.replace(f"{{{name}}}", value)
     response = Client().generic(
         method,
-        path.replace("{number}", number),
+        path,
         body,
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {token}",
