@@ -3,7 +3,7 @@
 ``incidents.services._base.incident_resolved`` calls ``incident_resolved`` (named
 in ``settings.INCIDENT_RESOLVED_HOOKS``) inside every resolution's transaction, in
 a savepoint: if opening the review fails, the error is logged and the resolution
-goes on. The incidents app never imports this module (tests/reviews/test_boundaries.py)."""
+goes on. The incidents app never imports this module (tests/test_boundaries.py)."""
 
 from __future__ import annotations
 
