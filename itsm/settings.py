@@ -314,6 +314,8 @@ SPECTACULAR_SETTINGS = {
         "ArticleUseKindEnum": "kb.models.ArticleUse.Kind",
         "ProblemStatusEnum": "incidents.models.Problem.Status",
         "ProblemStatusFilterEnum": "reviews.problems.api.views.STATUS_FILTER",
+        "ActionItemSourceEnum": "reviews.models.ActionItem.Source",
+        "IncidentSourceEnum": "incidents.models.Incident.Source",
     },
 }
 # The team that receives a portal report naming no service ("I don't know"); if

@@ -117,10 +117,17 @@ def test_everyone_concerned_gets_an_in_app_notification_even_without_an_address(
     ]
     assert all(n.incident_id == incident.pk for n in mine)
     assert not [m for m in mailbox if not m.to[0]]
+    # The sweep's escalation also tells the tier-2 team that now has it (sam).
     assert set(InAppNotification.objects.values_list("user__username", flat=True)) == {
         "imani",
         "nomail",
+        "sam",
     }
+    assert set(
+        InAppNotification.objects.filter(user__username="sam").values_list(
+            "event", flat=True
+        )
+    ) == {"escalated"}
 
 
 def test_an_event_turned_off_by_email_still_reaches_the_list(

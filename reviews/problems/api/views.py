@@ -144,7 +144,7 @@ class ProblemDetailApi(ProblemsApi):
         return _output(request, problem)
 
 
-class VersionInput(serializers.Serializer):
+class ProblemVersionInput(serializers.Serializer):
     version = VersionField()
 
 
@@ -163,7 +163,7 @@ class ProblemTransitionApi(ProblemsApi):
 
     def post(self, request: Request, number: str) -> Response:
         problem = get_problem(request, number)
-        data = VersionInput(data=request.data)
+        data = ProblemVersionInput(data=request.data)
         data.is_valid(raise_exception=True)
         TRANSITIONS[self.transition_name](
             problem=problem,
@@ -179,7 +179,7 @@ class ProblemTransitionApi(ProblemsApi):
 
         schema = extend_schema(
             parameters=[NUMBER],
-            request=VersionInput,
+            request=ProblemVersionInput,
             responses=ProblemDetailOutputSerializer,
             operation_id=f"problems_{name.replace('-', '_')}",
         )
