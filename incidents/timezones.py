@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
+from django.db import DatabaseError
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -54,7 +55,15 @@ class TimeZoneMiddleware:
         # Without a session cookie nobody is signed in: not touching the session
         # keeps public pages free of "Vary: Cookie" (the status page is cached).
         signed = settings.SESSION_COOKIE_NAME in request.COOKIES
-        _activate(session.get(SESSION_KEY, "") if signed and session else "")
+        name = ""
+        if signed and session is not None:
+            try:
+                name = session.get(SESSION_KEY, "")
+            except DatabaseError:
+                # The database is away: the view meets it too, and answers 503
+                # (itsm.errors); an error here would be a 500 instead.
+                name = ""
+        _activate(name)
         try:
             return self.get_response(request)
         finally:

@@ -9,21 +9,33 @@ search index in step. Incidents are touched only through the incident services.
 from __future__ import annotations
 
 import logging
+import zoneinfo
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.db.models import F, Q
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django_fsm import can_proceed
 
 from incidents import services as incident_services
 from incidents.exceptions import IncidentConflict
-from incidents.models import Category, Incident, Notification, Problem, Service, Team
+from incidents.humanize import human_datetime
+from incidents.models import (
+    Category,
+    Incident,
+    Notification,
+    Problem,
+    Profile,
+    Service,
+    Team,
+)
 from incidents.services.attachments import attachments_check, files_store
 from incidents.services.notifications import outbox_write
 from kb.models import (
@@ -436,6 +448,39 @@ def stale_recipients(team: Team) -> list[str]:
     return []
 
 
+def stale_recipients_zoned(team: Team) -> list[tuple[str, tzinfo]]:
+    """``stale_recipients`` with the time zone each reads in: the lead's own
+    (their profile), a team mailbox the service's."""
+    default = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    lead = team.lead if team.lead_id else None
+    profile = Profile.objects.filter(user=lead).first() if lead else None
+    return [
+        (
+            address,
+            profile.zone if profile and lead and address == lead.email else default,
+        )
+        for address in stale_recipients(team)
+    ]
+
+
+def _stale_message(article: Article, *, subject: str, zone: tzinfo) -> tuple[str, str]:
+    """The reminder's plain text and HTML, the review date in ``zone``."""
+    context = {
+        "article": article,
+        "subject": subject,
+        "due": human_datetime(article.review_due_at, zone),
+        "url": settings.SITE_URL + article.get_absolute_url(),
+        "zone_name": str(zone),
+    }
+    return tuple(
+        render_to_string(
+            "kb/email/stale.txt",
+            {**context, "layout": f"kb/email/_layout.{kind}"},
+        )
+        for kind in ("txt", "html")
+    )
+
+
 def article_remind_stale(*, now: datetime | None = None, batch: int = 500) -> int:
     """Remind each owner team, once per article, of its published articles past
     their review date. Each article is claimed with a conditional UPDATE and is
@@ -462,18 +507,22 @@ def article_remind_stale(*, now: datetime | None = None, batch: int = 500) -> in
                 "article": article.number,
                 "title": article.title,
                 "review_due": article.review_due_at.isoformat(),
-                "url": article.get_absolute_url(),
+                "url": settings.SITE_URL + article.get_absolute_url(),
             }
-            outbox_write(
-                [
+            subject = " ".join(
+                f"{article.number} is due for review: {article.title}".split()
+            )[:255]
+            rows = []
+            for address, zone in stale_recipients_zoned(article.owner_team):
+                text, html = _stale_message(article, subject=subject, zone=zone)
+                rows.append(
                     Notification(
                         channel=Notification.Channel.EMAIL,
                         recipient=address,
                         event=STALE_EVENT,
-                        subject=f"{article.number} is due for review: {article.title}"[
-                            :255
-                        ],
-                        body="\n".join(f"{k}: {v}" for k, v in details.items()),
+                        subject=subject,
+                        body=text,
+                        html_body=html,
                         payload={
                             "event": STALE_EVENT,
                             "at": now.isoformat(),
@@ -482,8 +531,7 @@ def article_remind_stale(*, now: datetime | None = None, batch: int = 500) -> in
                         next_attempt_at=now,
                         created_at=now,
                     )
-                    for address in stale_recipients(article.owner_team)
-                ]
-            )
+                )
+            outbox_write(rows)
             reminded += 1
     return reminded

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -304,6 +305,34 @@ def test_stale_articles_remind_their_team_once(desk: Any) -> None:
     assert sent.recipient == "desk@example.com"
     assert old.number in sent.subject
     assert old.is_stale(now) and not fresh.is_stale(now)
+
+
+def test_a_stale_reminder_says_what_to_do_links_the_article_in_the_leads_zone(
+    desk: Any, settings: Any
+) -> None:
+    from datetime import UTC, datetime
+
+    from incidents.services.inbox import profile_update
+
+    settings.SITE_URL = "https://itsm.example.com"
+    team, agent, lead = desk
+    lead.email = "lead@example.com"
+    lead.save()
+    team.lead = lead
+    team.save()
+    profile_update(user=lead, time_zone="America/New_York", email_events=[])
+    published = datetime(2025, 3, 2, 15, 0, tzinfo=UTC)
+    article = make_article(team=team, by=agent)
+    services.article_publish(article=article, by=lead, now=published)
+    article.refresh_from_db()
+    services.article_remind_stale(now=article.review_due_at + timedelta(days=1))
+    sent = Notification.objects.get(event=services.STALE_EVENT)
+    link = f"https://itsm.example.com/kb/{article.number}/"
+    due = article.review_due_at.astimezone(ZoneInfo("America/New_York"))
+    assert f"due for review on {due:%a} {due.day} {due:%b %Y, %H:%M} E" in sent.body
+    assert "What to do" in sent.body and f"Open the article: {link}" in sent.body
+    assert "review_due:" not in sent.body and "T15:00" not in sent.body
+    assert f'<a href="{link}">' in sent.html_body
 
 
 def test_republishing_a_stale_article_starts_a_new_period(desk: Any) -> None:
