@@ -16,6 +16,8 @@ from incidents.models import (
     IncidentEvent,
     IncidentNote,
     Integration,
+    Problem,
+    ProblemEvent,
     StakeholderUpdate,
 )
 from incidents.services.alerts import integration_create
@@ -79,6 +81,9 @@ def callers(org: SimpleNamespace) -> SimpleNamespace:
     article = article_create(
         by=org.incident_manager, title="Restart the mail relay", owner_team=org.team
     )
+    problem = Problem.objects.create(
+        title="Mail relay leaks memory", owner_team=org.team
+    )
     return SimpleNamespace(
         person=person,
         integrations=integrations,
@@ -87,6 +92,7 @@ def callers(org: SimpleNamespace) -> SimpleNamespace:
                 Incident.Status.INVESTIGATING, org
             ).number,
             "/api/v1/kb/": article.number,
+            "/api/v1/problems/": problem.number,
         },
     )
 
@@ -103,6 +109,8 @@ def _written() -> tuple[int, ...]:
             Article,
             ArticleVersion,
             ArticleUse,
+            Problem,
+            ProblemEvent,
         )
     )
 
