@@ -56,7 +56,8 @@ lint: $(INSTALLED)
 
 # Alert intake throughput and latency on PostgreSQL, Redis and gunicorn, then the SLA
 # sweep over 10k and 1M incidents on PostgreSQL, the agent console, the knowledge base,
-# the dashboards and the status page at 1M incidents; see benchmarks/README.md.
+# the dashboards, the status page and the problems at 1M incidents; see
+# benchmarks/README.md.
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/alerts.py
 	$(BIN)/python benchmarks/sla_sweep.py
@@ -64,6 +65,7 @@ bench: $(INSTALLED)
 	$(BIN)/python benchmarks/kb.py
 	$(BIN)/python benchmarks/dashboards.py
 	$(BIN)/python benchmarks/status.py
+	$(BIN)/python benchmarks/problems.py
 
 # 20,000 mixed alert posts at concurrency 32 against gunicorn, then the invariants
 # (one incident per key, one occurrence per alert, no 5xx); see benchmarks/README.md.

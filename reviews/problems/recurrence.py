@@ -17,16 +17,22 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef
+from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from incidents.models import Category, Incident, Integration, Problem, Service
 from incidents.selectors import recurring_incidents
 from incidents.signatures import ALERT_PREFIX
+from itsm.cache import cached, forget
 from reviews.problems import services
 
-# The most signatures the problem list proposes at once, the busiest first.
+# The most signatures the problem list proposes at once, the busiest first, and
+# the most recurring ones looked at to find them (the busiest are often covered).
 PROPOSALS_SHOWN = 10
+CANDIDATES = 100
+PROPOSALS_KEY = "problems:recurring-proposals"
+PROPOSALS_CACHE_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -58,14 +64,6 @@ class Proposal:
     @property
     def title(self) -> str:
         return f"Recurring: {self.label or self.signature}"
-
-
-def _covered(signature_ref: object) -> Exists:
-    return Exists(
-        Incident.objects.filter(
-            signature=signature_ref, problem__status__in=Problem.ACTIVE_STATUSES
-        )
-    )
 
 
 def is_covered(signature: str) -> bool:
@@ -121,12 +119,10 @@ def recurring_proposal_for(
     )
 
 
-def recurring_proposals(*, now: datetime | None = None) -> list[Proposal]:
-    """The signatures that recur by the rule and no open problem covers, the
-    busiest first (at most ``PROPOSALS_SHOWN``): one grouped query over the
-    window's incidents. For the problem list."""
-    current = rule()
-    since = current.since(now or timezone.now())
+def _recurring_counts(since: datetime, at_least: int) -> list[tuple[str, int]]:
+    """Signatures seen on at least ``at_least`` incidents since ``since``, the
+    busiest first, with their counts: one grouped read of the window's rows on
+    the ``incident_logged`` index (merged and cancelled ones left out)."""
     rows = (
         Incident.objects.filter(logged_at__gte=since)
         .exclude(signature="")
@@ -134,16 +130,57 @@ def recurring_proposals(*, now: datetime | None = None) -> list[Proposal]:
         .order_by()
         .values("signature")
         .annotate(n=Count("pk"))
-        .filter(n__gte=current.count)
-        .annotate(covered=_covered(OuterRef("signature")))
-        .filter(covered=False)
+        .filter(n__gte=at_least)
         .order_by("-n", "signature")
-        .values_list("signature", "n")[:PROPOSALS_SHOWN]
+        .values_list("signature", "n")
     )
+    return list(rows[:CANDIDATES])
+
+
+def _covered_of(signatures: list[str]) -> set[str]:
+    """Which of ``signatures`` an open or known-error problem covers: one query
+    on the signature index."""
+    if not signatures:
+        return set()
+    return set(
+        Incident.objects.filter(
+            signature__in=signatures, problem__status__in=Problem.ACTIVE_STATUSES
+        )
+        .order_by()
+        .values_list("signature", flat=True)
+        .distinct()
+    )
+
+
+def _compute_proposals(now: datetime) -> list[Proposal]:
+    current = rule()
+    counts = _recurring_counts(current.since(now), current.count)
+    covered = _covered_of([signature for signature, _ in counts])
     return [
         Proposal(signature=sig, count=n, days=current.days, label=describe(sig))
-        for sig, n in rows
-    ]
+        for sig, n in counts
+        if sig not in covered
+    ][:PROPOSALS_SHOWN]
+
+
+def recurring_proposals(*, now: datetime | None = None) -> list[Proposal]:
+    """The signatures that recur by the rule and no open problem covers, the
+    busiest first (at most ``PROPOSALS_SHOWN``). Counting them reads every
+    incident of the window, so the list is kept in the shared cache for
+    ``PROPOSALS_CACHE_SECONDS`` (a problem created from one forgets it); a
+    given ``now`` (tests, replays) reads the database."""
+    if now is not None:
+        return _compute_proposals(now)
+    return cached(
+        PROPOSALS_KEY,
+        lambda: _compute_proposals(timezone.now()),
+        PROPOSALS_CACHE_SECONDS,
+    )
+
+
+def proposals_changed() -> None:
+    """Forget the cached proposals: a problem now covers one of them."""
+    forget(PROPOSALS_KEY)
 
 
 def problem_create_from_recurrence(
@@ -173,7 +210,7 @@ def problem_create_from_recurrence(
         (incident.team for incident in reversed(incidents) if incident.team_id), None
     )
     label = describe(signature)
-    return services.problem_create(
+    problem = services.problem_create(
         by=by,
         title=f"Recurring: {label}"[:200],
         description=(
@@ -184,3 +221,8 @@ def problem_create_from_recurrence(
         incidents=incidents,
         now=at,
     )
+    # Now for this caller's next page, and again once committed, in case another
+    # request cached the list in between.
+    proposals_changed()
+    transaction.on_commit(proposals_changed)
+    return problem

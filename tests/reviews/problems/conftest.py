@@ -7,7 +7,15 @@ import pytest
 from incidents.models import Problem
 from incidents.roles import Role
 from reviews.problems import services
+from reviews.problems.recurrence import proposals_changed
 from tests.factories import make_team, make_user
+
+
+@pytest.fixture(autouse=True)
+def fresh_proposals() -> None:
+    """The recurrence proposals live in the shared cache, which outlives each
+    test's rolled-back transaction: start every test without them."""
+    proposals_changed()
 
 
 @pytest.fixture

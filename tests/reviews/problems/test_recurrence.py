@@ -34,6 +34,11 @@ def kind(crew: Any) -> Any:
     return make_category(team=crew["team"], name="Network"), make_service(name="VPN")
 
 
+def _proposals() -> list[Any]:
+    """The proposals as the database has them now (not the cached list)."""
+    return recurrence.recurring_proposals(now=timezone.now())
+
+
 def _incidents(kind: Any, n: int, *, days_ago: int = 0) -> list[Any]:
     category, service = kind
     at = timezone.now() - timedelta(days=days_ago)
@@ -45,20 +50,20 @@ def _incidents(kind: Any, n: int, *, days_ago: int = 0) -> list[Any]:
 def test_two_do_not_recur_the_third_does(crew: Any, kind: Any) -> None:
     first, second = _incidents(kind, 2)
     assert recurrence.recurring_proposal_for(second) is None
-    assert recurrence.recurring_proposals() == []
+    assert _proposals() == []
     (third,) = _incidents(kind, 1)
     proposal = recurrence.recurring_proposal_for(third)
     assert proposal is not None
     assert (proposal.signature, proposal.count) == (third.signature, 3)
     assert "VPN" in proposal.label and "Network" in proposal.label
-    assert recurrence.recurring_proposals() == [proposal]
+    assert _proposals() == [proposal]
 
 
 def test_incidents_outside_the_window_do_not_count(crew: Any, kind: Any) -> None:
     _incidents(kind, 2, days_ago=31)
     (latest,) = _incidents(kind, 1)
     assert recurrence.recurring_proposal_for(latest) is None
-    assert recurrence.recurring_proposals() == []
+    assert _proposals() == []
 
 
 def test_the_rule_is_read_from_settings(crew: Any, kind: Any, settings: Any) -> None:
@@ -75,10 +80,10 @@ def test_an_open_problem_covers_it_a_resolved_one_does_not(
     incidents = _incidents(kind, 3)
     problem = make_problem(crew=crew, incidents=incidents[:1], root_cause="Cert")
     assert recurrence.recurring_proposal_for(incidents[-1]) is None
-    assert recurrence.recurring_proposals() == []
+    assert _proposals() == []
     services.problem_resolve(problem=problem, by=crew["member"])
     assert recurrence.recurring_proposal_for(incidents[-1]) is not None
-    assert len(recurrence.recurring_proposals()) == 1
+    assert len(_proposals()) == 1
 
 
 def test_one_click_creates_the_problem_linked_to_them(crew: Any, kind: Any) -> None:
@@ -165,3 +170,26 @@ def test_the_recurrence_check_is_two_indexed_queries(
     blank = make_incident()
     with django_assert_num_queries(0):
         assert recurrence.recurring_proposal_for(blank) is None
+
+
+def test_the_list_keeps_its_proposals_a_minute(crew: Any, kind: Any) -> None:
+    incidents = _incidents(kind, 2)
+    assert recurrence.recurring_proposals() == []
+    _incidents(kind, 1)
+    assert recurrence.recurring_proposals() == []  # cached
+    recurrence.proposals_changed()
+    assert len(recurrence.recurring_proposals()) == 1
+    recurrence.problem_create_from_recurrence(
+        by=crew["member"], signature=incidents[0].signature
+    )
+    assert recurrence.recurring_proposals() == []  # forgotten by the create
+
+
+def test_the_list_counts_the_window_in_two_queries(
+    crew: Any, kind: Any, django_assert_num_queries: Any
+) -> None:
+    _incidents(kind, 3)
+    other = make_category(team=crew["team"]), make_service()
+    _incidents(other, 3)
+    with django_assert_num_queries(2 + 4):  # counts, covered; two labels of two
+        assert len(_proposals()) == 2
