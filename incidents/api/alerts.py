@@ -360,6 +360,7 @@ _ERRORS = {
     400: OpenApiResponse(description="Invalid body: the field errors."),
     401: OpenApiResponse(description="Missing or unknown token."),
     403: OpenApiResponse(description="Integration disabled or of another kind."),
+    405: OpenApiResponse(description="Not POST (the Allow header says so)."),
     413: OpenApiResponse(description="Body over 1 MiB."),
     415: OpenApiResponse(description="Not application/json."),
     429: OpenApiResponse(description="Over the integration's rate limit."),

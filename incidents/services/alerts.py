@@ -323,7 +323,9 @@ def _ingest_firing(
         ],
     )
     if row.incident_id is None:
-        return _place_new_alert(integration, signal, row.alert_id, at, delivery)
+        return _place_new_alert(
+            integration, signal, row.alert_id, at, delivery, row.occurrences
+        )
     if row.status_changed:
         incident = locked(row.incident_id)
         if incident.status == Incident.Status.RESOLVED:
@@ -350,6 +352,7 @@ def _place_new_alert(
     alert_id: int,
     at: datetime,
     delivery: str,
+    occurrences: int = 1,
 ) -> dict:
     """A firing alert with no incident yet: held by a maintenance window of its
     service, joined to an open incident by its integration's grouping, or the
@@ -366,7 +369,7 @@ def _place_new_alert(
                 None,
             )
     Alert.objects.filter(pk=alert_id).update(maintenance_window=None)
-    row = _Row(alert_id, None, 1, True)
+    row = _Row(alert_id, None, occurrences, True)
     joined = _incident_to_join(integration, signal, alert_id, at, service)
     if joined is not None:
         Alert.objects.filter(pk=alert_id).update(incident=joined)
@@ -628,7 +631,12 @@ def maintenance_sweep(*, now: datetime | None = None) -> int:
             if alert is None:
                 continue
             outcome = _place_new_alert(
-                alert.integration, _signal_of(alert), alert.pk, at, ""
+                alert.integration,
+                _signal_of(alert),
+                alert.pk,
+                at,
+                "",
+                alert.occurrences,
             )
             placed += outcome["incident"] is not None
     return placed

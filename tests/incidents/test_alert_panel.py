@@ -244,3 +244,14 @@ def test_pagerduty_v2_enqueue_path_is_accepted(hook: Any) -> None:
     assert response.json()["status"] == "success"
     assert Alert.objects.get().status == "resolved"
     assert timezone.now() >= Alert.objects.get().recovered_at
+
+
+def test_api_detail_shows_a_requester_no_alerts(
+    hook: Any, org: SimpleNamespace
+) -> None:
+    hook("alertmanager", ALERTMANAGER)
+    incident = Incident.objects.get()
+    Incident.objects.filter(pk=incident.pk).update(requester=org.requester)
+    response = _console(org.requester).get(f"/api/v1/incidents/{incident.number}/")
+    assert response.status_code == 200
+    assert response.json()["alerts"] == []
