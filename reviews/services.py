@@ -236,7 +236,10 @@ def _create(
 
 def _signature_lock(signature: str) -> None:
     """Serialise the recurrence decision per signature: two incidents of one
-    signature resolved at once must not each open a review."""
+    signature resolved at once must not each open a review. SQLite has one writer
+    at a time already (the development database)."""
+    if connection.vendor != "postgresql":
+        return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [signature])
 
