@@ -66,11 +66,16 @@ SELECT i.id, 'major', '', '', 'published', %(agent)s, i.logged_at + interval '7 
     'Slow diagnosis.', 1, i.logged_at, i.logged_at, %(lead)s, i.logged_at,
     i.logged_at
 FROM incidents_incident i
-WHERE i.id IN (SELECT id FROM incidents_incident ORDER BY id LIMIT %(size)s)
+WHERE i.id IN (
+    SELECT id FROM incidents_incident j
+    WHERE NOT EXISTS (SELECT 1 FROM reviews_reviewincident c WHERE c.incident_id = j.id)
+    ORDER BY id LIMIT %(size)s
+)
 """
 SEED_COVERS = """
 INSERT INTO reviews_reviewincident (review_id, incident_id, added_at)
-SELECT id, incident_id, created_at FROM reviews_review
+SELECT id, incident_id, created_at FROM reviews_review r
+WHERE NOT EXISTS (SELECT 1 FROM reviews_reviewincident c WHERE c.review_id = r.id)
 """
 SEED_ITEMS = """
 INSERT INTO reviews_actionitem (title, description, source, review_id, signature,
