@@ -118,9 +118,9 @@ def seed_reviews(size: int) -> tuple[int, list[int]]:
         flush=True,
     )
     ids = list(
-        Review.objects.order_by("id").values_list("pk", flat=True)[
-            :: max(1, reviews // REVIEW_PAGES)
-        ]
+        Review.objects.filter(status="published", owner__username="agent")
+        .order_by("id")
+        .values_list("pk", flat=True)[:: max(1, reviews // REVIEW_PAGES)]
     )
     return items, ids[:REVIEW_PAGES]
 
