@@ -83,7 +83,7 @@ INSERT INTO reviews_actionitem (title, description, source, review_id, signature
     version, created_at, updated_at)
 SELECT 'Follow-up ' || r.id || '.' || g, '', 'review', r.id, '',
     CASE WHEN g = 1 THEN %(agent)s END, CASE WHEN g > 1 THEN %(team)s END,
-    current_date + ((r.id * 7 + g) %% 120 - 30), 'open', '', '', 1, now(), now()
+    current_date + ((r.id * 7 + g) %% 120 - 30)::int, 'open', '', '', 1, now(), now()
 FROM reviews_review r, generate_series(1, 3) g
 """
 
