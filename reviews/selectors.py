@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -188,7 +188,10 @@ def review_impact(
             missed.append((incident.number, "resolution", incident.resolve_breached_at))
     services = sorted({s.name for i in incidents for s in i.services.all()})
     return {
-        "duration": (max(ends) - min(starts)) if starts and ends else None,
+        # To the second: a duration reads as 0:25:18, not with microseconds.
+        "duration": timedelta(seconds=int((max(ends) - min(starts)).total_seconds()))
+        if starts and ends
+        else None,
         "services": services,
         "requesters": len({i.requester_id for i in incidents if i.requester_id}),
         "sla_missed": missed,
