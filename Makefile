@@ -66,6 +66,7 @@ bench: $(INSTALLED)
 	$(BIN)/python benchmarks/dashboards.py
 	$(BIN)/python benchmarks/status.py
 	$(BIN)/python benchmarks/problems.py
+	$(BIN)/python benchmarks/reviews.py
 
 # 20,000 mixed alert posts at concurrency 32 against gunicorn, then the invariants
 # (one incident per key, one occurrence per alert, no 5xx); see benchmarks/README.md.

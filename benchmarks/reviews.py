@@ -66,11 +66,16 @@ SELECT i.id, 'major', '', '', 'published', %(agent)s, i.logged_at + interval '7 
     'Slow diagnosis.', 1, i.logged_at, i.logged_at, %(lead)s, i.logged_at,
     i.logged_at
 FROM incidents_incident i
-WHERE i.id IN (SELECT id FROM incidents_incident ORDER BY id LIMIT %(size)s)
+WHERE i.id IN (
+    SELECT id FROM incidents_incident j
+    WHERE NOT EXISTS (SELECT 1 FROM reviews_reviewincident c WHERE c.incident_id = j.id)
+    ORDER BY id LIMIT %(size)s
+)
 """
 SEED_COVERS = """
 INSERT INTO reviews_reviewincident (review_id, incident_id, added_at)
-SELECT id, incident_id, created_at FROM reviews_review
+SELECT id, incident_id, created_at FROM reviews_review r
+WHERE NOT EXISTS (SELECT 1 FROM reviews_reviewincident c WHERE c.review_id = r.id)
 """
 SEED_ITEMS = """
 INSERT INTO reviews_actionitem (title, description, source, review_id, signature,
@@ -78,7 +83,7 @@ INSERT INTO reviews_actionitem (title, description, source, review_id, signature
     version, created_at, updated_at)
 SELECT 'Follow-up ' || r.id || '.' || g, '', 'review', r.id, '',
     CASE WHEN g = 1 THEN %(agent)s END, CASE WHEN g > 1 THEN %(team)s END,
-    current_date + ((r.id * 7 + g) %% 120 - 30), 'open', '', '', 1, now(), now()
+    current_date + ((r.id * 7 + g) %% 120 - 30)::int, 'open', '', '', 1, now(), now()
 FROM reviews_review r, generate_series(1, 3) g
 """
 
@@ -113,9 +118,9 @@ def seed_reviews(size: int) -> tuple[int, list[int]]:
         flush=True,
     )
     ids = list(
-        Review.objects.order_by("id").values_list("pk", flat=True)[
-            :: max(1, reviews // REVIEW_PAGES)
-        ]
+        Review.objects.filter(status="published", owner__username="agent")
+        .order_by("id")
+        .values_list("pk", flat=True)[:: max(1, reviews // REVIEW_PAGES)]
     )
     return items, ids[:REVIEW_PAGES]
 

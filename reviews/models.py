@@ -416,7 +416,7 @@ class ActionItem(ConcurrentTransitionMixin, models.Model):
         ]
         indexes = [
             models.Index(
-                fields=["due_on"],
+                fields=["due_on", "id"],
                 name="action_item_open_due",
                 condition=models.Q(status__in=["open", "in_progress"]),
             ),

@@ -37,7 +37,7 @@ from reviews.export import review_markdown
 from reviews.models import ActionItem, Review, ReviewArticle, ReviewIncident
 
 View = Callable[..., HttpResponse]
-LIST_LIMIT = 200
+LIST_LIMIT = 50  # like the queue page
 
 
 def staff_only(permission: str = "reviews.view_review") -> Callable[[View], View]:
