@@ -223,6 +223,63 @@ class EditForm(VersionedForm):
         return data
 
 
+def _people() -> Any:
+    return selectors.assignable_people(team=None)
+
+
+class DeclareMajorForm(VersionedForm):
+    """Declare a major incident, naming who runs it if already known."""
+
+    commander = PersonChoiceField(_people(), required=False, empty_label="Not yet")
+    comms_lead = PersonChoiceField(
+        _people(),
+        label="Communications lead",
+        required=False,
+        empty_label="Not yet",
+    )
+    bridge_url = forms.URLField(
+        label="Bridge or chat link", required=False, assume_scheme="https"
+    )
+
+
+class MajorRolesForm(VersionedForm):
+    commander = PersonChoiceField(_people(), required=False, empty_label="Nobody")
+    comms_lead = PersonChoiceField(
+        _people(), label="Communications lead", required=False, empty_label="Nobody"
+    )
+    responders = forms.ModelMultipleChoiceField(
+        _people(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"data-multi-select": ""}),
+    )
+
+
+class BridgeForm(VersionedForm):
+    bridge_url = forms.URLField(
+        label="Bridge or chat link", required=False, assume_scheme="https"
+    )
+
+
+class StakeholdersForm(VersionedForm):
+    """Who receives each stakeholder update by email."""
+
+    people = forms.ModelMultipleChoiceField(
+        get_user_model().objects.filter(is_active=True).order_by("username"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"data-multi-select": ""}),
+    )
+    addresses = forms.CharField(
+        label="Other addresses",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One per line, or separated by commas.",
+    )
+
+    def clean_addresses(self) -> list[str]:
+        text = self.cleaned_data["addresses"].replace(",", "\n")
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+
 # Ask the server for the matrix's answer whenever impact or urgency changes. A
 # newer question replaces one still in flight, so a late answer to the older one
 # never overwrites the newer answer.
