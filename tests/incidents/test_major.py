@@ -240,3 +240,44 @@ def test_the_major_incident_page_costs_constant_queries(
     client.get(f"/console/{incident.number}/")  # the SLA policies' cache
     with django_assert_num_queries(24):
         assert client.get(f"/console/{incident.number}/").status_code == 200
+
+
+def test_the_major_view_sorts_by_update_due_and_shows_it(
+    org: SimpleNamespace,
+) -> None:
+    from incidents import selectors
+
+    first, second, third = (log_p1(org, at=T0 + timedelta(minutes=n)) for n in range(3))
+    # The oldest one's update was just posted: its next one is due last.
+    services.incident_post_update(
+        incident=first, by=org.agent, body="x", now=T0 + timedelta(minutes=10)
+    )
+    low = p3(org)
+    now = T0 + timedelta(minutes=12)
+    order = [second, third, first]
+    page = selectors.incident_queue(user=org.agent, filters={"view": "major"}, now=now)
+    assert [row.pk for row in page.rows] == [i.pk for i in order]
+    assert low.pk not in [row.pk for row in page.rows]
+    # Paged by the same order, one row at a time.
+    seen, cursor = [], None
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(selectors, "QUEUE_PAGE_SIZE", 1)
+        while True:
+            one = selectors.incident_queue(
+                user=org.agent, filters={"view": "major"}, cursor=cursor, now=now
+            )
+            seen += [row.pk for row in one.rows]
+            if not (cursor := one.next_cursor):
+                break
+    assert seen == [i.pk for i in order]
+    with time_machine.travel(now, tick=False):
+        html = signed_in(org.agent).get("/console/", {"view": "major"}).content
+    html = html.decode()
+    assert '<th scope="col">Update due</th>' in html
+    assert html.count('<td class="update-cell"><time') == 3
+    later = second.next_update_due_at + timedelta(minutes=1)
+    with time_machine.travel(later, tick=False):
+        html = signed_in(org.agent).get("/console/", {"view": "major"}).content
+    assert (
+        '<td class="update-cell"><strong class="late">overdue</strong>' in html.decode()
+    )
