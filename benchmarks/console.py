@@ -4,8 +4,11 @@ Seeds the incident table on PostgreSQL straight from SQL (``generate_series``) w
 a realistic mix (about 90% closed over two years, the open ones mostly recent, most
 of them in the agent's team), serves the project with gunicorn (production
 settings, PostgreSQL and Redis), logs in as ``agent`` and drives every queue view
-and filter, and the incident page, with a closed loop of concurrent connections.
-Then prints the plan of the main query of the slowest cases. It prints figures and
+and filter, the incident page (an ordinary one, and a P1 with 2,000 timeline entries and 2,000
+alert payloads) and, signed in as ``requester``, the portal's report form, with a
+closed loop of concurrent connections. Beside each it prints the ratio to a bare
+Django page measured in the same run (``bare_page``: signed in, the 50 newest rows
+of the same table). Then prints the plan of the main query of the slowest cases. It prints figures and
 never asserts them: it is a measurement, not a test. Exit status 1 means the
 database could not be prepared, the server did not start, the login failed, or not
 a single request was answered 200.
@@ -37,6 +40,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 
+import bare_page
 from common import (
     BASE_DIR,
     CONNECTIONS,
@@ -65,6 +69,14 @@ TARGET = (
     f"target: queue p95 < {TARGET_P95_MS:g} ms at 1M incidents, every view and filter"
 )
 DETAIL_PAGES = 50
+HEAVY_TITLE = "Disk full on db-1 (bench P1)"
+HEAVY_REPEATS = 1500
+HEAVY_NOTES = 500
+BARE_LABEL = "bare Django page (baseline)"
+HEAVY_LABEL = "/console/INC-n/ (P1, 2,000 entries)"
+REPORT_LABEL = "/portal/report/ (requester)"
+# Goals, as ratios of p95 to the bare page's p95 in the same run.
+GOALS = {"queue": 1.5, HEAVY_LABEL: 2.0}
 EXPLAINED_CASES = 3
 IN_PROCESS_REPEATS = 5
 SERVICE_EVERY = 10
@@ -170,7 +182,7 @@ INSERT INTO incidents_incident (
     resolved_at, confirmation_due_at, closed_at, updated_at, respond_due_at,
     resolve_due_at, resolve_warn_at, respond_breached_at, resolve_breached_at,
     resolve_warned_at, unassigned_escalated_at, next_update_due_at,
-    update_reminded_at, status, version
+    update_reminded_at, status, version, signature
 )
 SELECT
     (ARRAY['Disk full on db-', 'High latency on web-', 'VPN drops for user ',
@@ -245,7 +257,12 @@ SELECT
     NULL,
     status,
     (ARRAY[6, 5, 1, 2, 3, 4])[array_position(ARRAY['closed', 'resolved', 'new',
-        'triaged', 'investigating', 'awaiting_requester'], status)]
+        'triaged', 'investigating', 'awaiting_requester'], status)],
+    -- The error signature (incidents.signatures): the seeded links name no
+    -- service first, so the category alone.
+    CASE WHEN triaged
+        THEN 'service:-:category:' || (%(route_categories)s::bigint[])[route]
+        ELSE '' END
 FROM milestones
 ORDER BY logged_at
 """
@@ -272,6 +289,7 @@ def write_settings(folder: Path) -> None:
     """Write the benchmark's settings module into ``folder``."""
     source = SETTINGS_SOURCE.format(static_root=str(folder / "static"))
     (folder / f"{SETTINGS_MODULE}.py").write_text(source)
+    bare_page.write_bare_app(folder)
 
 
 def bench_environment(settings_folder: Path) -> dict[str, str]:
@@ -406,6 +424,8 @@ class Case:
     label: str
     paths: list[str]
     htmx: bool = False
+    user: str = "agent"  # who is signed in
+    bare: bool = False  # served by the bare Django app (bare_page)
 
     @property
     def is_queue(self) -> bool:
@@ -452,7 +472,48 @@ def build_cases() -> list[Case]:
     cases.append(Case("?view=open, HX-Request", ["/console/?view=open"], htmx=True))
     details = details[:DETAIL_PAGES]
     cases.append(Case(f"/console/INC-n/ ({len(details)} open)", details))
-    return cases
+    heavy = Incident.objects.get(title=HEAVY_TITLE)
+    cases.append(Case(HEAVY_LABEL, [f"/console/{heavy.number}/"]))
+    cases.append(Case(REPORT_LABEL, ["/portal/report/"], user="requester"))
+    return [Case(BARE_LABEL, [bare_page.PATH], bare=True), *cases]
+
+
+def seed_heavy_p1() -> None:
+    """The P1 of a long night: born of an alert that repeated ``HEAVY_REPEATS``
+    times (each delivery kept for the inspector), with ``HEAVY_NOTES`` work notes:
+    2,000 timeline entries, through the services as in production."""
+    from django.contrib.auth import get_user_model
+
+    from incidents import services
+    from incidents.models import Incident, Integration
+    from incidents.services.alerts import AlertSignal, alert_ingest, integration_create
+
+    integration, _ = integration_create(
+        name="Bench Prometheus", kind=Integration.Kind.GENERIC
+    )
+    Integration.objects.filter(pk=integration.pk).update(default_impact="high")
+    integration.refresh_from_db()
+    signal = AlertSignal(
+        dedup_key="bench-p1-disk",
+        status="firing",
+        title=HEAVY_TITLE,
+        severity="critical",
+    )
+    payload = {"alertname": "DiskFull", "instance": "db-1:9100", "value": "97%"}
+    for _ in range(HEAVY_REPEATS):
+        alert_ingest(integration=integration, signals=[signal], payload=payload)
+    incident = Incident.objects.get(title=HEAVY_TITLE)
+    agent = get_user_model().objects.get(username="agent")
+    for n in range(HEAVY_NOTES):
+        services.incident_add_note(
+            incident=incident, by=agent, kind="work_note", body=f"Checked db-1 ({n})."
+        )
+    incident.refresh_from_db()
+    print(
+        f"heavy P1 {incident.number}: priority {incident.priority}, "
+        f"{incident.events.count():,} timeline entries",
+        flush=True,
+    )
 
 
 # ---------------------------------------------------------------- login
@@ -636,9 +697,13 @@ def analyse_sql(results: list[CaseResult]) -> None:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    client = Client(HTTP_HOST=HOST)
-    client.force_login(get_user_model().objects.get(username="agent"))
+    clients: dict[str, Any] = {}
     for result in results:
+        if result.case.bare:  # another app; its figures are under load only
+            continue
+        if (client := clients.get(result.case.user)) is None:
+            client = clients[result.case.user] = Client(HTTP_HOST=HOST)
+            client.force_login(get_user_model().objects.get(username=result.case.user))
         try:
             runs = [
                 get_in_process(result.case, client) for _ in range(IN_PROCESS_REPEATS)
@@ -725,6 +790,8 @@ def print_table(results: list[CaseResult]) -> None:
         f"{'':<32} {'under load (gunicorn, closed loop)':^49} | "
         f"{'in-process, no load':^28}"
     )
+    bare = next(r for r in results if r.case.bare)
+    bare_p95 = bare.percentile_ms(95)
     print(header)
     print("-" * len(header))
     for r in results:
@@ -737,8 +804,10 @@ def print_table(results: list[CaseResult]) -> None:
             f"{r.percentile_ms(50):>7.1f} {r.percentile_ms(95):>7.1f} "
             f"{r.percentile_ms(99):>7.1f} {r.requests - r.ok:>7} | "
             f"{r.view_ms:>7.1f} {sql:>4} {r.sql_ms:>6.1f} {r.main_ms:>7.1f}  {mark}"
+            f"  {r.percentile_ms(95) / bare_p95:.2f}x bare"
         )
     print(TARGET)
+    print_ratios(results, bare)
     missed = [r.case.label for r in results if r.misses and r.case.is_queue]
     print(
         f"queue rows missing it: {len(missed)} of "
@@ -747,6 +816,29 @@ def print_table(results: list[CaseResult]) -> None:
     for r in results:
         if r.error:
             print(f"\n{r.case.label}: {r.error}")
+
+
+def print_ratios(results: list[CaseResult], bare: CaseResult) -> None:
+    """Each goal's page beside the bare Django page of the same run: p95 and
+    requests per second as ratios."""
+    bare_p95 = bare.percentile_ms(95)
+    print(f"\nbeside the {BARE_LABEL}: p95 {bare_p95:.1f} ms, {bare.rate:.1f} req/s")
+    queue = [r for r in results if r.case.is_queue]
+    worst = max(queue, key=lambda r: r.percentile_ms(95))
+    median = statistics.median(r.percentile_ms(95) for r in queue)
+    print(
+        f"  queue: p95 median of {len(queue)} rows {median / bare_p95:.2f}x, worst "
+        f"({worst.case.label}) {worst.percentile_ms(95) / bare_p95:.2f}x; goal <= "
+        f"{GOALS['queue']:g}x"
+    )
+    for r in results:
+        if r.case.label in (HEAVY_LABEL, REPORT_LABEL):
+            goal = GOALS.get(r.case.label)
+            print(
+                f"  {r.case.label}: p95 {r.percentile_ms(95) / bare_p95:.2f}x, "
+                f"req/s {r.rate / bare.rate:.2f}x"
+                + (f"; goal p95 <= {goal:g}x" if goal else "")
+            )
 
 
 def describe_setup(env: dict[str, str], database: str, args: argparse.Namespace) -> str:
@@ -804,6 +896,7 @@ def seed_and_report(size: int) -> None:
         f"in {link_seconds:.1f} s",
         flush=True,
     )
+    seed_heavy_p1()
     vacuum = timed_sql("VACUUM (ANALYZE)")
     print(f"VACUUM (ANALYZE) in {vacuum:.1f} s")
     for line in describe_seed():
@@ -817,13 +910,24 @@ def load(
     """Serve with gunicorn, log in, and measure every case; returns the results
     and the server log's path if it was kept (any answer other than 200)."""
     cases = build_cases()
-    with logged_gunicorn(env, "bench-console-gunicorn-") as (port, log):
-        cookie = login(port, password)
-        results = [run_case(port, case, cookie, args) for case in cases]
+    bare_env = {**env, "DJANGO_SETTINGS_MODULE": bare_page.SETTINGS_MODULE}
+    with (
+        logged_gunicorn(env, "bench-console-gunicorn-") as (port, log),
+        logged_gunicorn(bare_env, "bench-bare-gunicorn-") as (bare_port, bare_log),
+    ):
+        cookies = {
+            "agent": login(port, password),
+            "requester": login(port, password, "requester", "/portal/report/"),
+        }
+        results = [
+            run_case(bare_port if case.bare else port, case, cookies[case.user], args)
+            for case in cases
+        ]
     if all(r.ok == r.requests for r in results):
         log.unlink()
+        bare_log.unlink()
         return results, None
-    return results, str(log)
+    return results, f"{log} and {bare_log}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -58,7 +58,7 @@ INSERT INTO incidents_incident (
     follows_up_id, merged_into_id, requester_id, team_id, problem_id,
     next_update_due_at, resolve_breached_at, resolve_due_at, resolve_warn_at,
     resolve_warned_at, respond_breached_at, respond_due_at,
-    unassigned_escalated_at, update_reminded_at
+    unassigned_escalated_at, update_reminded_at, signature
 )
 SELECT
     'Bench incident ' || i,
@@ -109,7 +109,8 @@ SELECT
         WHEN status IN ('new', 'triaged')
         THEN now + interval '1 minute' * (1 + i %% 240) END,
     CASE WHEN status = 'new' AND p <= 2 THEN logged + interval '15 minutes' END,
-    NULL
+    NULL,
+    ''
 FROM (
     SELECT i, due, p, status, status IN %(open_statuses)s AS open, now,
         CASE WHEN due THEN now - interval '1 day' - interval '1 second' * i

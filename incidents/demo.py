@@ -225,7 +225,10 @@ def _demo_history(users: dict[str, Any], *, now: datetime) -> None:
     categories = {c.name: c for c in Category.objects.all()}
     all_services = list(Service.objects.all())
     history: list[int] = []
-    start = now - timedelta(days=HISTORY_DAYS + HISTORY_ENDS_DAYS_AGO)
+    # From midnight: the same history whatever the hour it is loaded at.
+    start = (now - timedelta(days=HISTORY_DAYS + HISTORY_ENDS_DAYS_AGO)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
     for day in range(HISTORY_DAYS):
         for _ in range(dice.randint(2, 6)):
             logged = start + timedelta(

@@ -355,3 +355,17 @@ def services_in_maintenance(*, at: datetime) -> QuerySet[Service]:
         services=OuterRef("pk")
     )
     return Service.objects.filter(Exists(covering))
+
+
+def recurring_incidents(signature: str, *, since: datetime) -> QuerySet[Incident]:
+    """Incidents of one error signature (``incidents.signatures``) logged at or
+    after ``since``, oldest first, merged duplicates and cancellations left out: a
+    range of the ``incident_signature_logged`` index, never a scan. An empty
+    signature recurs with nothing."""
+    if not signature:
+        return Incident.objects.none()
+    return (
+        Incident.objects.filter(signature=signature, logged_at__gte=since)
+        .exclude(status__in=(Incident.Status.MERGED, Incident.Status.CANCELLED))
+        .order_by("logged_at", "id")
+    )

@@ -243,6 +243,8 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         help_text="The earlier, closed incident this one continues.",
     )
     reopen_count = models.PositiveSmallIntegerField(default=0)
+    # "The same error" for recurrence (incidents.signatures); kept by the services.
+    signature = models.CharField(max_length=300, blank=True, editable=False)
 
     # ---- milestones (see incident_correct_timestamp for late logging)
     detected_at = models.DateTimeField()
@@ -348,6 +350,10 @@ class Incident(ConcurrentTransitionMixin, models.Model):
             # The lists behind the dashboards' figures (incidents.console.figures)
             # select by these instants within a period.
             models.Index(fields=["logged_at"], name="incident_logged"),
+            # Recurrence: incidents of one signature logged since an instant.
+            models.Index(
+                fields=["signature", "logged_at"], name="incident_signature_logged"
+            ),
             models.Index(fields=["acknowledged_at"], name="incident_acknowledged"),
             models.Index(fields=["resolved_at"], name="incident_resolved"),
             models.Index(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -36,6 +36,7 @@ from incidents.services.requester_notices import (
     requester_notify,
 )
 from incidents.services.retry import retried
+from incidents.signatures import classified_signature, is_alert_signature
 from incidents.sla.sync import SLA_FIELDS, sla_sync
 
 User = AbstractBaseUser
@@ -195,6 +196,21 @@ def major_declare(incident: Incident, *, by: User | None, at: datetime) -> Any:
         automatic=by is None,
     )
     return major
+
+
+def resign(incident: Incident, *, service_ids: Iterable[int] | None = None) -> None:
+    """Bring the incident's error signature in step with its category and services
+    (``service_ids`` when they are about to change). An alert's signature stays: the
+    alert, not its classification, is what recurs."""
+    if is_alert_signature(incident.signature):
+        return
+    if service_ids is None:
+        service_ids = (
+            incident.services.values_list("pk", flat=True) if incident.pk else ()
+        )
+    incident.signature = classified_signature(
+        category_id=incident.category_id, service_ids=service_ids
+    )
 
 
 def status_page_changed(incident: Incident) -> None:

@@ -40,6 +40,7 @@ from incidents.services._base import locked, now_or
 from incidents.services.intake import incident_log
 from incidents.services.lifecycle import incident_reopen, incident_resolve
 from incidents.services.retry import retried
+from incidents.signatures import alert_signature
 
 
 @dataclass(frozen=True)
@@ -212,6 +213,7 @@ def _open_incident(
         urgency=integration.urgency_for(signal.severity),
         detected_at=min(signal.started_at, at) if signal.started_at else None,
         follows_up=Incident.objects.get(pk=previous) if previous else None,
+        signature=alert_signature(integration.pk, signal.dedup_key),
         now=at,
     )
     Alert.objects.filter(pk=row.alert_id).update(incident=incident)

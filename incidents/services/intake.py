@@ -28,6 +28,7 @@ from incidents.services._base import (
     record,
     refuse_if_final,
     require_perm,
+    resign,
     save,
     set_fields,
 )
@@ -103,6 +104,7 @@ def incident_log(
     detected_at: datetime | None = None,
     follows_up: Incident | None = None,
     contact: str = "",
+    signature: str = "",
     now: datetime | None = None,
 ) -> Incident:
     """Log a new incident. The category routes it to its team (without a category,
@@ -111,7 +113,9 @@ def incident_log(
     when both known, give its priority. Agents and the system log any incident;
     a requester logs only their own, through the portal, and at most
     ``PORTAL_REPORTS_PER_HOUR`` of them an hour (``ReportLimitReached``).
-    Detection cannot lie in the future or after logging."""
+    Detection cannot lie in the future or after logging. ``signature`` is the
+    error signature of an alert (``incidents.signatures``); without one it follows
+    the category and services."""
     is_own_report = _check_may_log(by, source=source, requester=requester)
     at = now_or(now)
     if is_own_report:
@@ -144,6 +148,8 @@ def incident_log(
         # "I don't know" which service: the service desk sorts it out.
         incident.team = desk
         incident.tier = desk.tier
+    incident.signature = signature
+    resign(incident, service_ids=[service.pk for service in services])
     save(incident, at=at)
     incident.services.set(services)
     record(
@@ -211,6 +217,8 @@ def incident_update(
                 new_names=sorted(after.values()),
             )
             changed.append("services")
+    if {"category", "services"} & set(changed):
+        resign(incident)
     if changed:
         save(incident, at=at)
     return incident

@@ -24,6 +24,7 @@ from incidents.services._base import (
     now_or,
     record,
     require_transition,
+    resign,
     set_fields,
     transition,
 )
@@ -68,6 +69,10 @@ def incident_triage(
     )
     if blockers := incident.triage_blockers():
         raise ValidationError(blockers)
+    resign(
+        incident,
+        service_ids=None if services is None else [service.pk for service in services],
+    )
     transition(incident, "triage", by=by, at=at)
     if services is not None:
         incident.services.set(services)

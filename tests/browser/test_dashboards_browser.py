@@ -55,12 +55,22 @@ def test_manager_drills_from_a_missed_target_to_its_incidents(
     assert query["period"] == ["90d"]
     assert query["team"] == [str(Team.objects.get(name="Service Desk").pk)]
 
-    # The missed response targets of P3 incidents in the period, in that team.
+    # The missed response targets of one priority in the period, in that team: the
+    # first priority with any (the demo's history moves with the clock, and which
+    # targets a business calendar sees missed with it).
     table = page.locator(
         "section", has=page.get_by_role("heading", name="SLA compliance by priority")
     )
-    row = table.get_by_role("row", name=re.compile("^P3 "))
-    missed = row.get_by_role("cell").nth(1).get_by_role("link")
+    priority, missed = next(
+        (p, link)
+        for p in (1, 2, 3, 4)
+        if (
+            link := table.get_by_role("row", name=re.compile(f"^P{p} "))
+            .get_by_role("cell")
+            .nth(1)
+            .get_by_role("link")
+        ).count()
+    )
     shown = int(missed.inner_text().replace(",", ""))
     assert shown > 0
     missed.click()
@@ -87,8 +97,8 @@ def test_manager_drills_from_a_missed_target_to_its_incidents(
     download.value.save_as(saved)
     lines = list(csv.reader(saved.open()))
     assert lines[0][:3] == ["Priority", "Response met", "Response missed"]
-    p3 = next(line for line in lines if line[0] == "3")
-    assert int(p3[2]) == shown
+    chosen = next(line for line in lines if line[0] == str(priority))
+    assert int(chosen[2]) == shown
 
 
 def test_an_agent_sees_their_teams_and_a_requester_gets_404(

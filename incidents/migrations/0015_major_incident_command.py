@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0013_status_page'),
+        ('incidents', '0014_incident_signature'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
