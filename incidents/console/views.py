@@ -359,7 +359,7 @@ def incident_action(request: HttpRequest, number: str, action: str) -> HttpRespo
     if action not in ACTIONS:
         raise Http404
     incident = _incident_for(request, number)
-    form = _form(action, incident, data=request.POST)
+    form = _form(action, incident, data=request.POST, files=request.FILES)
     if not form.is_valid():
         return _detail(request, incident, {action: form}, status=400)
     data = dict(form.cleaned_data)
@@ -413,14 +413,19 @@ def priority_preview(request: HttpRequest) -> HttpResponse:
 @console_required
 def incident_new(request: HttpRequest) -> HttpResponse:
     """Log what an agent saw."""
-    form = forms.IncidentCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    form = forms.IncidentCreateForm(
+        request.POST if posted else None, request.FILES if posted else None
+    )
+    if posted and form.is_valid():
         data = form.cleaned_data
         try:
-            incident = services.incident_log(
+            incident = services.incident_log_call(
                 by=request.user,
-                source=Incident.Source.AGENT,
                 title=data["title"],
+                requester=data["requester"],
+                contact=data["contact"],
+                files=data["attachments"],
                 description=data["description"],
                 category=data["category"],
                 services=data["services"],
