@@ -13,10 +13,16 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from incidents.console.figures import figure_condition
-from incidents.console.queue import ROW_FIELDS, QueueRow, queue_rows, rows_signature
+from incidents.console.queue import (
+    ROW_FIELDS,
+    QueueRow,
+    queue_rows,
+    rows_signature,
+    update_key_time,
+)
 from incidents.models import (
     MAX_ID,
     Alert,
@@ -304,8 +310,11 @@ def incident_queue(
     (``incidents.console.queue.QueueRow``): two queries, the page and its services."""
     queryset = _queue_queryset(user, filters, now).values(*ROW_FIELDS)
     size = QUEUE_PAGE_SIZE + 1  # one more than shown: is there a next page?
+    by_update = filters.get("view") == "major" and filters.get("sort") != "priority"
     if filters.get("sort") == "priority":
         values = _by_priority(queryset, cursor, size)
+    elif by_update:
+        values = _by_update_due(queryset, cursor, size)
     else:
         queryset = queryset.order_by("-id")
         if cursor and re.fullmatch(r"\d{1,18}", cursor):
@@ -319,6 +328,8 @@ def incident_queue(
         last = rows[-1]
         sorted_by_rank = filters.get("sort") == "priority"
         next_cursor = f"{last.rank}.{last.pk}" if sorted_by_rank else str(last.pk)
+        if by_update:
+            next_cursor = f"{last.update_key}.{last.pk}"
     return QueuePage(rows, next_cursor)
 
 
@@ -402,6 +413,27 @@ def _search(queryset: QuerySet[Incident], term: str) -> QuerySet[Incident]:
     if (pk := _number_in(term)) is not None:
         return queryset.filter(pk=pk) if pk <= MAX_ID else queryset.none()
     return queryset.filter(Q(title__icontains=term) | Q(description__icontains=term))
+
+
+def _by_update_due(
+    queryset: QuerySet[Incident], cursor: str | None, size: int
+) -> list[dict[str, Any]]:
+    """The major view: the stakeholder update due soonest (or longest overdue)
+    first, those with none due last, newest first within a due time; after
+    ``cursor`` ("microseconds.id" or "none.id") if given."""
+    ordered = queryset.order_by(F("next_update_due_at").asc(nulls_last=True), "-id")
+    if cursor and (found := re.fullmatch(r"(none|\d{1,20})\.(\d{1,18})", cursor)):
+        key, pk = found.group(1), int(found.group(2))
+        if key == "none":
+            ordered = ordered.filter(next_update_due_at__isnull=True, pk__lt=pk)
+        else:
+            at = update_key_time(key)
+            ordered = ordered.filter(
+                Q(next_update_due_at__gt=at)
+                | Q(next_update_due_at=at, pk__lt=pk)
+                | Q(next_update_due_at__isnull=True)
+            )
+    return list(ordered[:size])
 
 
 def _by_priority(

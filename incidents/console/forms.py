@@ -22,6 +22,7 @@ from incidents.models import (
     Team,
     Urgency,
 )
+from incidents.portal.forms import FilesForm
 
 
 def _blank(choices: list[tuple[Any, str]], label: str = "Any") -> list[tuple[Any, str]]:
@@ -114,7 +115,7 @@ class VersionedForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
-class NoteForm(VersionedForm):
+class NoteForm(VersionedForm, FilesForm):
     kind = forms.ChoiceField(
         choices=IncidentNote.Kind.choices,
         widget=forms.RadioSelect,
@@ -223,6 +224,63 @@ class EditForm(VersionedForm):
         return data
 
 
+def _people() -> Any:
+    return selectors.assignable_people(team=None)
+
+
+class DeclareMajorForm(VersionedForm):
+    """Declare a major incident, naming who runs it if already known."""
+
+    commander = PersonChoiceField(_people(), required=False, empty_label="Not yet")
+    comms_lead = PersonChoiceField(
+        _people(),
+        label="Communications lead",
+        required=False,
+        empty_label="Not yet",
+    )
+    bridge_url = forms.URLField(
+        label="Bridge or chat link", required=False, assume_scheme="https"
+    )
+
+
+class MajorRolesForm(VersionedForm):
+    commander = PersonChoiceField(_people(), required=False, empty_label="Nobody")
+    comms_lead = PersonChoiceField(
+        _people(), label="Communications lead", required=False, empty_label="Nobody"
+    )
+    responders = forms.ModelMultipleChoiceField(
+        _people(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"data-multi-select": ""}),
+    )
+
+
+class BridgeForm(VersionedForm):
+    bridge_url = forms.URLField(
+        label="Bridge or chat link", required=False, assume_scheme="https"
+    )
+
+
+class StakeholdersForm(VersionedForm):
+    """Who receives each stakeholder update by email."""
+
+    people = forms.ModelMultipleChoiceField(
+        get_user_model().objects.filter(is_active=True).order_by("username"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"data-multi-select": ""}),
+    )
+    addresses = forms.CharField(
+        label="Other addresses",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One per line, or separated by commas.",
+    )
+
+    def clean_addresses(self) -> list[str]:
+        text = self.cleaned_data["addresses"].replace(",", "\n")
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+
 # Ask the server for the matrix's answer whenever impact or urgency changes. A
 # newer question replaces one still in flight, so a late answer to the older one
 # never overwrites the newer answer.
@@ -235,15 +293,32 @@ LIVE_PRIORITY = {
 }
 
 
-class IncidentCreateForm(forms.Form):
-    """What an agent saw, logged as a new incident."""
+class IncidentCreateForm(FilesForm):
+    """What an agent saw, or what someone told them on the phone, logged as a new
+    incident: for a requester (searchable), with how to reach them and files."""
 
     title = forms.CharField(max_length=200)
+    requester = PersonChoiceField(
+        get_user_model().objects.filter(is_active=True).order_by("username"),
+        required=False,
+        empty_label="Nobody (seen by me)",
+        widget=forms.Select(attrs={"data-multi-select": ""}),
+    )
+    contact = forms.CharField(
+        label="Contact details",
+        max_length=200,
+        required=False,
+        help_text="How to reach the requester about this (phone, desk).",
+    )
     description = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}), required=False
     )
     category = forms.ModelChoiceField(Category.objects.all(), required=False)
-    services = forms.ModelMultipleChoiceField(Service.objects.all(), required=False)
+    services = forms.ModelMultipleChoiceField(
+        Service.objects.all(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"data-multi-select": ""}),
+    )
     impact = forms.ChoiceField(
         choices=_blank(Impact.choices, "Not known yet"),
         required=False,

@@ -12,15 +12,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils.html import conditional_escape, format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
-from incidents.models import Category, Incident, Service, Team
+from incidents.models import Category, Incident, Priority, Service, Team
 from incidents.models.incident import NO_PRIORITY_RANK
 from itsm.cache import cached, forget
 
@@ -37,6 +37,7 @@ ROW_FIELDS = (
     "resolve_due_at",
     "respond_breached_at",
     "resolve_breached_at",
+    "next_update_due_at",
 )
 _STATUS_LABELS = dict(Incident.Status.choices)
 _NUMBER_PLACEHOLDER = "INC-0"
@@ -50,13 +51,14 @@ class Due:
     missed: bool = False
     at: str = ""  # ISO 8601, for <time datetime>
     text: str = NOTHING
+    missed_text: str = "missed"
 
     @property
     def html(self) -> SafeString:
         """The table cell's content: the one bit of markup made here, as it is
         printed 100 times a page (two cells a row)."""
         if self.missed:
-            return mark_safe('<strong class="late">missed</strong>')
+            return format_html('<strong class="late">{}</strong>', self.missed_text)
         if self.at:
             return format_html('<time datetime="{}">{}</time>', self.at, self.text)
         return conditional_escape(self.text)
@@ -72,6 +74,24 @@ def countdown(seconds: float) -> str:
         return f"{hours} h {minutes} min"
     days, hours = divmod(hours, 24)
     return f"{days} d {hours} h"
+
+
+MAJOR = frozenset(Priority.major())
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def update_key(at: datetime | None) -> str:
+    """A due time as the major view's cursor keeps it: exact, in microseconds."""
+    return "none" if at is None else str((at - _EPOCH) // timedelta(microseconds=1))
+
+
+def update_key_time(key: str) -> datetime:
+    return _EPOCH + timedelta(microseconds=int(key))
+
+
+def _update_due(at: datetime | None, now: datetime) -> Due:
+    shown = due(at, False, now)
+    return Due(missed=True, missed_text="overdue") if shown.missed else shown
 
 
 def due(at: datetime | None, missed: bool, now: datetime) -> Due:
@@ -101,6 +121,8 @@ class QueueRow:
     assignee: str
     respond: Due
     resolve: Due
+    update: Due  # the next stakeholder update, for a P1/P2
+    update_key: str  # its due time in microseconds ("none"): the major view's cursor
 
     @property
     def breached(self) -> bool:
@@ -148,6 +170,10 @@ def queue_rows(
                 resolve=due(
                     v["resolve_due_at"], v["resolve_breached_at"] is not None, now
                 ),
+                update=_update_due(v["next_update_due_at"], now)
+                if priority in MAJOR
+                else Due(),
+                update_key=update_key(v["next_update_due_at"]),
             )
         )
     return rows

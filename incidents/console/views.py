@@ -20,12 +20,14 @@ from django.views.decorators.http import require_POST
 from incidents import selectors, services
 from incidents.access import add_service_errors, area_required, draft_key
 from incidents.console import forms, queue
+from incidents.console.header import header_for
 from incidents.console.timeline import describe
 from incidents.exceptions import IncidentConflict
 from incidents.models import (
     Impact,
     Incident,
     IncidentEvent,
+    MajorIncident,
     Priority,
     Urgency,
     priority_for,
@@ -149,6 +151,8 @@ def _incident_for(request: HttpRequest, number: str) -> Incident:
         "follows_up",
         "problem",
         "status_entry",  # the status page's card, without a query of its own
+        "major__commander",
+        "major__comms_lead",
     )
     try:
         return visible.by_number(number)
@@ -176,7 +180,50 @@ ACTION_LABELS = {
     "assign": "Assign",
     "escalate": "Escalate to the next tier",
     "edit": "Save changes",
+    "declare_major": "Declare major incident",
+    "major_roles": "Set roles",
+    "major_bridge": "Set bridge",
+    "major_stakeholders": "Set stakeholders",
 }
+
+
+def _major_of(incident: Incident) -> MajorIncident | None:
+    """The incident's major-incident record with its lists (two queries), or None
+    (no query: the page's main query joined it)."""
+    try:
+        major = incident.major
+    except MajorIncident.DoesNotExist:
+        return None
+    major.responder_list = list(major.responders.order_by("username"))
+    major.stakeholder_list = list(major.stakeholders.order_by("username"))
+    major.names = {
+        "commander": _person(major.commander),
+        "comms_lead": _person(major.comms_lead),
+        "responders": ", ".join(_person(p) for p in major.responder_list),
+        "stakeholders": ", ".join(
+            [_person(p) for p in major.stakeholder_list] + major.stakeholder_addresses
+        ),
+    }
+    return major
+
+
+def _person(person: Any) -> str:
+    if person is None:
+        return ""
+    return person.get_full_name() or person.get_username()
+
+
+def _major_initial(major: MajorIncident | None) -> dict[str, Any]:
+    if major is None:
+        return {}
+    return {
+        "commander": major.commander_id,
+        "comms_lead": major.comms_lead_id,
+        "responders": [person.pk for person in major.responder_list],
+        "bridge_url": major.bridge_url,
+        "people": [person.pk for person in major.stakeholder_list],
+        "addresses": "\n".join(major.stakeholder_addresses),
+    }
 
 
 def _detail(
@@ -187,6 +234,8 @@ def _detail(
 ) -> HttpResponse:
     """The incident page. ``bound`` holds forms that failed, with what was typed."""
     services_now = list(incident.services.all())
+    major = _major_of(incident)
+    now = timezone.now()
     initial = {
         "version": incident.version,
         "category": incident.category_id,
@@ -195,6 +244,7 @@ def _detail(
         "title": incident.title,
         "description": incident.description,
         "services": [service.pk for service in services_now],
+        **_major_initial(major),
     }
     blank = {
         name: _form(name, incident, initial=initial)
@@ -235,7 +285,18 @@ def _detail(
             ),
             None,
         ),
-        "clocks": sla_clocks(incident, now=timezone.now()),
+        "clocks": sla_clocks(incident, now=now),
+        "major": major,
+        "header": header_for(incident, now=now),
+        "quick": [
+            (name, TRANSITION_LABELS[name]) for name in NO_INPUT if name in allowed
+        ],
+        "jumps": [
+            (name, label)
+            for name, label in TRANSITION_LABELS.items()
+            if name in allowed and name not in NO_INPUT
+        ],
+        "can_manage_major": request.user.has_perm("incidents.manage_major_incidents"),
         "duplicates": incident.duplicates.only("id"),
         "attachments": incident.attachments.all(),
         "can_work": request.user.has_perm("incidents.work_incident"),
@@ -273,7 +334,12 @@ ACTIONS: dict[str, type[django_forms.Form]] = {
     "assign": forms.AssignForm,
     "escalate": forms.EscalateForm,
     "edit": forms.EditForm,
+    "declare_major": forms.DeclareMajorForm,
+    "major_roles": forms.MajorRolesForm,
+    "major_bridge": forms.BridgeForm,
+    "major_stakeholders": forms.StakeholdersForm,
 }
+MAJOR_ACTIONS = ("major_roles", "major_bridge", "major_stakeholders")
 
 
 def _form(action: str, incident: Incident, **kwargs: Any) -> django_forms.Form:
@@ -295,7 +361,7 @@ def incident_action(request: HttpRequest, number: str, action: str) -> HttpRespo
     if action not in ACTIONS:
         raise Http404
     incident = _incident_for(request, number)
-    form = _form(action, incident, data=request.POST)
+    form = _form(action, incident, data=request.POST, files=request.FILES)
     if not form.is_valid():
         return _detail(request, incident, {action: form}, status=400)
     data = dict(form.cleaned_data)
@@ -349,14 +415,19 @@ def priority_preview(request: HttpRequest) -> HttpResponse:
 @console_required
 def incident_new(request: HttpRequest) -> HttpResponse:
     """Log what an agent saw."""
-    form = forms.IncidentCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    form = forms.IncidentCreateForm(
+        request.POST if posted else None, request.FILES if posted else None
+    )
+    if posted and form.is_valid():
         data = form.cleaned_data
         try:
-            incident = services.incident_log(
+            incident = services.incident_log_call(
                 by=request.user,
-                source=Incident.Source.AGENT,
                 title=data["title"],
+                requester=data["requester"],
+                contact=data["contact"],
+                files=data["attachments"],
                 description=data["description"],
                 category=data["category"],
                 services=data["services"],

@@ -26,7 +26,11 @@ from incidents.services.major import (
     incident_set_major_roles,
     incident_set_stakeholders,
 )
-from incidents.services.portal import incident_reply, incident_report
+from incidents.services.portal import (
+    incident_log_call,
+    incident_reply,
+    incident_report,
+)
 from incidents.services.routing import (
     incident_assign,
     incident_escalate,
@@ -45,6 +49,7 @@ __all__ = [
     "incident_escalate",
     "incident_link_problem",
     "incident_log",
+    "incident_log_call",
     "incident_merge",
     "incident_post_update",
     "incident_record_article",

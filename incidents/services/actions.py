@@ -8,7 +8,7 @@ from typing import Any
 
 from incidents.models import Incident
 from incidents.services._base import User
-from incidents.services.communication import incident_add_note, incident_post_update
+from incidents.services.communication import incident_post_update
 from incidents.services.intake import incident_update
 from incidents.services.lifecycle import (
     incident_cancel,
@@ -27,6 +27,7 @@ from incidents.services.major import (
     incident_set_major_roles,
     incident_set_stakeholders,
 )
+from incidents.services.portal import incident_note_with_files
 from incidents.services.routing import incident_assign, incident_escalate
 
 # Each entry takes the incident, the person, the version they saw (None: not
@@ -56,7 +57,9 @@ ACTIONS: dict[str, Callable[..., Any]] = {
     "merge": lambda i, by, v, into: incident_merge(
         incident=i, into=into, by=by, expected_version=v
     ),
-    "note": lambda i, by, v, **d: incident_add_note(incident=i, by=by, **d),
+    "note": lambda i, by, v, attachments=(), **d: incident_note_with_files(
+        incident=i, by=by, files=attachments, **d
+    ),
     "update": lambda i, by, v, **d: incident_post_update(incident=i, by=by, **d),
     "assign": lambda i, by, v, **d: incident_assign(
         incident=i, by=by, expected_version=v, **d

@@ -62,8 +62,10 @@ def test_agent_works_an_incident_from_queue_to_resolved(
 
     open_section(page, "Triage")
     page.get_by_role("button", name="Triage").click()
+    # The header has it as a button too; this is the Actions section's.
     open_section(page, "Take and start work")
-    page.get_by_role("button", name="Take and start work").click()
+    actions = page.get_by_role("region", name="Actions")
+    actions.get_by_role("button", name="Take and start work").click()
 
     page.get_by_label("Note", exact=True).fill("Auth backend times out; restarting it.")
     page.get_by_role("button", name="Add").click()

@@ -110,3 +110,67 @@ def test_the_requester_shows_by_full_name_and_contact(org: SimpleNamespace) -> N
     assert "Rita Requester" in html
     assert f'href="mailto:{org.requester.email}"' in html
     assert "ext. 4411" in html
+
+
+def test_an_agent_logs_a_call_for_a_requester_with_contact_and_files(
+    org: SimpleNamespace,
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = signed_in(org.agent)
+    html = client.get("/console/new/").content.decode()
+    assert 'enctype="multipart/form-data"' in html
+    assert 'name="services"' in html and "data-multi-select" in html
+    response = client.post(
+        "/console/new/",
+        {
+            "title": "Laptop will not boot",
+            "requester": org.requester.pk,
+            "contact": "+44 20 7946 0000",
+            "services": [org.service.pk],
+            "attachments": [SimpleUploadedFile("boot.log", b"kernel panic\n")],
+        },
+    )
+    assert response.status_code == 302
+    incident = Incident.objects.get(title="Laptop will not boot")
+    assert (incident.requester, incident.contact) == (org.requester, "+44 20 7946 0000")
+    assert incident.source == Incident.Source.AGENT
+    assert [a.name for a in incident.attachments.all()] == ["boot.log"]
+
+
+def test_a_refused_file_logs_nothing(org: SimpleNamespace) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = signed_in(org.agent).post(
+        "/console/new/",
+        {
+            "title": "With a program",
+            "attachments": [SimpleUploadedFile("run.exe", b"MZ\x90\x00binary")],
+        },
+    )
+    assert response.status_code == 400
+    assert not Incident.objects.filter(title="With a program").exists()
+
+
+def test_agents_attach_files_to_notes_and_replies(org: SimpleNamespace) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    incident = incident_in(S.INVESTIGATING, org)
+    client = signed_in(org.agent)
+    assert (
+        'enctype="multipart/form-data"'
+        in client.get(f"/console/{incident.number}/").content.decode()
+    )
+    for kind, name in (("work_note", "trace.log"), ("reply", "steps.txt")):
+        response = client.post(
+            f"/console/{incident.number}/note/",
+            {
+                "version": incident.version,
+                "kind": kind,
+                "body": f"See {name}",
+                "attachments": [SimpleUploadedFile(name, b"line one\n")],
+            },
+        )
+        assert response.status_code == 302
+    files = {a.name: a.note.kind for a in incident.attachments.select_related("note")}
+    assert files == {"trace.log": "work_note", "steps.txt": "reply"}
