@@ -22,6 +22,11 @@ urlpatterns = [
         views.incident_open_review,
         name="incident_open",
     ),
+    path(
+        "reviews/problems/<str:number>/panel/",
+        views.problem_panel,
+        name="problem_panel",
+    ),
     path("reviews/<int:pk>/", views.review_detail, name="detail"),
     path("reviews/<int:pk>/edit/", views.review_edit, name="edit"),
     path("reviews/<int:pk>/milestones/", views.review_milestone, name="milestone"),

@@ -17,6 +17,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,7 +27,7 @@ from django_fsm import can_proceed
 
 from incidents.access import add_service_errors
 from incidents.exceptions import IncidentConflict
-from incidents.models import Incident
+from incidents.models import Incident, Problem
 from incidents.selectors import incidents_visible_to
 from kb import forms as kb_forms
 from kb import selectors as kb_selectors
@@ -35,6 +36,8 @@ from kb.models import Article
 from reviews import forms, selectors, services
 from reviews.export import review_markdown
 from reviews.models import ActionItem, Review, ReviewArticle, ReviewIncident
+from reviews.problems.recurrence import recurring_proposal_for
+from reviews.problems.selectors import problems_visible_to
 
 View = Callable[..., HttpResponse]
 LIST_LIMIT = 50  # like the queue page
@@ -120,6 +123,8 @@ def _detail(
                 m[0] for m in forms.MilestoneForm.base_fields["name"].choices
             ],
             "today": timezone.localdate(),
+            # "Recurring: N incidents with signature X; create a problem?"
+            "recurring": recurring_proposal_for(review.incident),
             **extra,
         }
     )
@@ -487,3 +492,41 @@ def incident_open_review(request: HttpRequest, number: str) -> HttpResponse:
 
 def _form_errors(form: Any) -> list[str]:
     return [f"{name}: {' '.join(errs)}" for name, errs in form.errors.items()]
+
+
+# ---------------------------------------------------------------- the problem page
+PROBLEM_PANEL_REVIEWS = 50
+PROBLEM_PANEL_ITEMS = 100
+
+
+@staff_only()
+@require_GET
+def problem_panel(request: HttpRequest, number: str) -> HttpResponse:
+    """The problem page's "Reviews and action items" region (htmx): the reviews
+    that led to the problem (or cover one of its incidents), newest first, and the
+    action items on the problem or on those reviews, by due date. A fixed number of
+    queries however many incidents the problem has."""
+    try:
+        problem = problems_visible_to(request.user).by_number(number)
+    except Problem.DoesNotExist:
+        raise Http404 from None
+    reviews = (
+        selectors.reviews_visible_to(request.user)
+        .filter(Q(problem=problem) | Q(covers__incident__problem=problem))
+        .select_related("incident")
+        .distinct()
+        .order_by("-id")[:PROBLEM_PANEL_REVIEWS]
+    )
+    items = (
+        selectors.action_items_visible_to(request.user)
+        .filter(Q(problem=problem) | Q(review__problem=problem))
+        .select_related("owner_user", "owner_team", "review", "article")
+        .order_by("due_on", "id")[:PROBLEM_PANEL_ITEMS]
+    )
+    context = {
+        "problem": problem,
+        "reviews": list(reviews),
+        "items": list(items),
+        "today": timezone.localdate(),
+    }
+    return render(request, "reviews/partials/problem_panel.html", context)

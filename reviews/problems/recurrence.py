@@ -1,6 +1,7 @@
 """Recurrence proposes a problem: when one error signature (``incidents.signatures``)
-has been seen on N incidents within a window (``REVIEWS_RECURRENCE_COUNT`` in
-``REVIEWS_RECURRENCE_DAYS``, 3 in 30 by default) and no open problem covers it,
+has been seen on N incidents within a window (the admin's review policy, the same
+rule that opens a recurring review: 3 in 30 days by default) and no open problem
+covers it,
 the problem list and the review page say "recurring: N incidents with signature
 X; create a problem?", and one click creates the problem linked to them.
 
@@ -14,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -25,6 +25,7 @@ from incidents.models import Category, Incident, Integration, Problem, Service
 from incidents.selectors import recurring_incidents
 from incidents.signatures import ALERT_PREFIX
 from itsm.cache import cached, forget
+from reviews.models import ReviewPolicy
 from reviews.problems import services
 
 # The most signatures the problem list proposes at once, the busiest first, and
@@ -45,10 +46,12 @@ class Rule:
 
 
 def rule() -> Rule:
-    """The admin-set recurrence rule."""
+    """The admin-set recurrence rule (``ReviewPolicy``): one rule for reviews and
+    problems, so the review a recurrence opens and the problem it proposes agree."""
+    policy = ReviewPolicy.current()
     return Rule(
-        count=max(2, int(getattr(settings, "REVIEWS_RECURRENCE_COUNT", 3))),
-        days=max(1, int(getattr(settings, "REVIEWS_RECURRENCE_DAYS", 30))),
+        count=max(2, policy.recurrence_count),
+        days=max(1, policy.recurrence_window.days),
     )
 
 

@@ -21,6 +21,7 @@ from incidents.models import (
     ProblemEvent,
     Urgency,
 )
+from reviews.models import ReviewPolicy
 from reviews.problems import recurrence, services
 from tests.factories import make_category, make_incident, make_service
 from tests.reviews.problems.conftest import make_problem
@@ -66,9 +67,10 @@ def test_incidents_outside_the_window_do_not_count(crew: Any, kind: Any) -> None
     assert _proposals() == []
 
 
-def test_the_rule_is_read_from_settings(crew: Any, kind: Any, settings: Any) -> None:
-    settings.REVIEWS_RECURRENCE_COUNT = 2
-    settings.REVIEWS_RECURRENCE_DAYS = 40
+def test_the_rule_is_the_admins_review_policy(crew: Any, kind: Any) -> None:
+    ReviewPolicy.objects.create(
+        recurrence_count=2, recurrence_window=timedelta(days=40)
+    )
     _incidents(kind, 1, days_ago=35)
     (latest,) = _incidents(kind, 1)
     assert recurrence.recurring_proposal_for(latest).count == 2
@@ -165,7 +167,8 @@ def test_the_recurrence_check_is_two_indexed_queries(
     crew: Any, kind: Any, django_assert_num_queries: Any
 ) -> None:
     incidents = _incidents(kind, 3)
-    with django_assert_num_queries(4):  # count, covered, service, category names
+    # the policy, count, covered, service and category names
+    with django_assert_num_queries(5):
         assert recurrence.recurring_proposal_for(incidents[-1]) is not None
     blank = make_incident()
     with django_assert_num_queries(0):
@@ -191,5 +194,6 @@ def test_the_list_counts_the_window_in_two_queries(
     _incidents(kind, 3)
     other = make_category(team=crew["team"]), make_service()
     _incidents(other, 3)
-    with django_assert_num_queries(2 + 4):  # counts, covered; two labels of two
+    # the policy, counts, covered; two labels of two
+    with django_assert_num_queries(1 + 2 + 4):
         assert len(_proposals()) == 2
