@@ -129,6 +129,9 @@ def test_new_incident_form_keeps_its_draft_until_logged(
 
     page.get_by_role("button", name="Log incident").click()
     expect(page.get_by_text("Logged INC-")).to_be_visible()
+    # The message shows while the page is still parsed; drafts.js (deferred) runs
+    # before DOMContentLoaded.
+    page.wait_for_load_state("domcontentloaded")
     assert drafts(page) == []
     page.goto("/console/new/")
     expect(page.get_by_label("Title")).to_have_value("")
