@@ -30,6 +30,7 @@ from incidents.models import (
     InAppNotification,
     Incident,
     IncidentEvent,
+    IncidentNote,
     MaintenanceWindow,
     Priority,
     Service,
@@ -240,6 +241,10 @@ def incident_alerts(*, incident: Incident) -> list[AlertPanelItem]:
 
 
 TIMELINE_LIMIT = 200
+# What the incident page shows until asked for more: its first screen should not
+# carry a long night's whole history (the API's timeline has every entry).
+TIMELINE_SHOWN = 50
+NOTES_SHOWN = 50
 
 
 @dataclass(frozen=True)
@@ -516,3 +521,16 @@ def unread_count(user: Any) -> int:
     """How many of ``user``'s notifications are unread: one COUNT on the partial
     index of unread rows (the bell asks for it on every console page)."""
     return InAppNotification.objects.filter(user=user, read_at=None).count()
+
+
+def incident_notes(
+    *, incident: Incident, limit: int | None = NOTES_SHOWN
+) -> tuple[list[IncidentNote], bool]:
+    """The newest ``limit`` notes and replies (all with None), oldest first as a
+    conversation reads, with their authors; and whether older ones were left out.
+    One query."""
+    notes = incident.notes.select_related("author").order_by("-created_at", "-id")
+    if limit is None:
+        return list(reversed(notes)), False
+    newest = list(notes[: limit + 1])
+    return list(reversed(newest[:limit])), len(newest) > limit

@@ -252,7 +252,18 @@ def _detail(
         if name in ACTION_LABELS
     }
     allowed = set(selectors.incident_allowed_transitions(incident, request.user))
-    timeline = selectors.incident_timeline(incident=incident)
+    # The first screen holds the newest entries and notes; "?timeline=all" and
+    # "?notes=all" ask for more.
+    timeline = selectors.incident_timeline(
+        incident=incident,
+        limit=selectors.TIMELINE_LIMIT
+        if request.GET.get("timeline") == "all"
+        else selectors.TIMELINE_SHOWN,
+    )
+    notes, older_notes = selectors.incident_notes(
+        incident=incident,
+        limit=None if request.GET.get("notes") == "all" else selectors.NOTES_SHOWN,
+    )
     # A form that failed comes back on top, as typed, with why it failed: also
     # when its action is no longer offered (someone else moved the incident on).
     failed = []
@@ -270,7 +281,10 @@ def _detail(
             if name in allowed
         ],
         "forms": blank,
-        "notes": incident.notes.select_related("author"),
+        "notes": notes,
+        "older_notes": older_notes,
+        "whole_timeline": request.GET.get("timeline") == "all",
+        "timeline_limit": selectors.TIMELINE_LIMIT,
         "updates": incident.updates.select_related("author"),
         "timeline": timeline,
         "entries": [

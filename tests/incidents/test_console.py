@@ -678,12 +678,51 @@ def test_page_shows_the_newest_timeline_entries_only(
         )
         for n in range(selectors.TIMELINE_LIMIT + 5)
     )
-    html = browser.get(page(incident)).content.decode()
-    timeline = html.split('id="timeline-h"')[1].split("</section>")[0]
-    assert timeline.count("<li>") == selectors.TIMELINE_LIMIT
-    assert f"storm {selectors.TIMELINE_LIMIT + 4}" in timeline  # the newest
-    assert "storm 0<" not in timeline
-    assert "Only the newest 200 entries are shown" in timeline
+
+    def timeline(query: str = "") -> str:
+        html = browser.get(page(incident) + query).content.decode()
+        return html.split('id="timeline-h"')[1].split("</section>")[0]
+
+    first = timeline()
+    assert first.count("<li>") == selectors.TIMELINE_SHOWN
+    assert f"storm {selectors.TIMELINE_LIMIT + 4}" in first  # the newest
+    assert f"Only the newest {selectors.TIMELINE_SHOWN} entries are shown" in first
+    assert "?timeline=all" in first
+    more = timeline("?timeline=all")
+    assert more.count("<li>") == selectors.TIMELINE_LIMIT
+    assert "storm 0<" not in more
+    assert "Only the newest 200 entries are shown;" in more
+
+
+def test_page_shows_the_newest_notes_until_asked_for_all(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    incident = incident_in(S.INVESTIGATING, org)
+    start = incident.logged_at
+    IncidentNote.objects.bulk_create(
+        IncidentNote(
+            incident=incident,
+            kind=IncidentNote.Kind.WORK_NOTE,
+            author=org.agent,
+            body=f"Checked relay {n}.",
+            created_at=start + timedelta(seconds=n),
+        )
+        for n in range(selectors.NOTES_SHOWN + 3)
+    )
+
+    def conversation(query: str = "") -> str:
+        html = browser.get(page(incident) + query).content.decode()
+        return html.split('id="conversation-h"')[1].split("</ol>")[0]
+
+    first = conversation()
+    assert first.count("Checked relay") == selectors.NOTES_SHOWN
+    assert "Checked relay 2." not in first and "Checked relay 3." in first
+    assert f"Checked relay {selectors.NOTES_SHOWN + 2}." in first  # the newest
+    assert first.index("Checked relay 3.") < first.index("Checked relay 4.")
+    assert "?notes=all" in first
+    every = conversation("?notes=all")
+    assert every.count("Checked relay") == selectors.NOTES_SHOWN + 3
+    assert "?notes=all" not in every
 
 
 def test_a_short_timeline_is_shown_whole(org: SimpleNamespace) -> None:
