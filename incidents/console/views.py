@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -238,6 +238,9 @@ def _detail(
     now = timezone.now()
     initial = {
         "version": incident.version,
+        # Stakeholder updates go public by default once the status page tells of
+        # the incident (its entry published), not before.
+        "is_public": _on_status_page(incident),
         "category": incident.category_id,
         "impact": incident.impact,
         "urgency": incident.urgency,
@@ -354,6 +357,16 @@ ACTIONS: dict[str, type[django_forms.Form]] = {
     "major_stakeholders": forms.StakeholdersForm,
 }
 MAJOR_ACTIONS = ("major_roles", "major_bridge", "major_stakeholders")
+
+
+def _on_status_page(incident: Incident) -> bool:
+    """Whether the public status page shows this incident (no query: the entry
+    comes with the incident)."""
+    try:
+        entry = incident.status_entry
+    except ObjectDoesNotExist:
+        return False
+    return entry.status == entry.Status.PUBLISHED
 
 
 def _form(action: str, incident: Incident, **kwargs: Any) -> django_forms.Form:
