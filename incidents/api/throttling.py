@@ -38,6 +38,11 @@ def _count(key: str) -> int:
         return cache.incr(key)
 
 
+def clock() -> float:
+    """Seconds since the epoch: the windows are clock minutes."""
+    return time.time()
+
+
 class IntegrationRateThrottle(BaseThrottle):
     """At most ``rate_limit_per_minute`` requests per integration per clock minute.
 
@@ -50,14 +55,15 @@ class IntegrationRateThrottle(BaseThrottle):
         integration = request.auth
         if not isinstance(integration, Integration):
             return True
-        window = int(time.time() // 60)
+        now = clock()
+        window = int(now // 60)
         # The hash, not the id: ids are reused by fresh databases, a hash never.
         key = f"itsm:throttle:integration:{integration.token_hash[:16]}:{window}"
         try:
             count = _count(key)
         except Exception:  # noqa: BLE001 - an unreachable cache must not drop alerts
             return True
-        self._retry_after = 60 - time.time() % 60
+        self._retry_after = 60 - now % 60
         return count <= integration.rate_limit_per_minute
 
     def wait(self) -> float | None:

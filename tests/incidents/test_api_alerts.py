@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -540,7 +541,12 @@ def test_wrong_content_type_is_415(hook: Any) -> None:
     assert _nothing_written()
 
 
-def test_over_the_rate_limit_is_429(hook: Any) -> None:
+def test_over_the_rate_limit_is_429(hook: Any, monkeypatch: Any) -> None:
+    # One clock minute throughout: the counter's window must not turn mid-test.
+    from incidents.api import throttling
+
+    minute = (time.time() // 60) * 60 + 1
+    monkeypatch.setattr(throttling, "clock", lambda: minute)
     hook("generic", GENERIC)
     Integration.objects.update(rate_limit_per_minute=2)
     assert hook("generic", GENERIC).status_code == 202
