@@ -104,11 +104,6 @@ def incident_manager_users() -> QuerySet:
     )
 
 
-def incident_managers() -> list[str]:
-    """Addresses of the active users who own major incidents."""
-    return [user.email for user in incident_manager_users() if user.email]
-
-
 def recipients(incident: Incident, event: str) -> list[Recipient]:
     """Who hears of ``event``: the assignee for a warning (without one: the team's
     mailbox and its lead) or an overdue update (without one: the incident
