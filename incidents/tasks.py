@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from incidents.models import AlertDelivery
+from incidents.services.alert_placement import alerts_place_awaiting
 from incidents.services.alerts import maintenance_sweep
 from incidents.services.attachments import attachments_prune_orphans
 from incidents.services.notifications import notification_deliver, notification_sweep
@@ -23,6 +24,20 @@ def alert_delivery_prune_task() -> int:
     cutoff = timezone.now() - timedelta(days=settings.ALERT_DELIVERY_RETENTION_DAYS)
     deleted, _ = AlertDelivery.objects.filter(received_at__lt=cutoff).delete()
     return deleted
+
+
+@shared_task
+def alert_placement_task() -> int:
+    """Right after an alert is accepted: open, join or hold the incidents of
+    every alert that waits for one. Safe to run twice, and in many workers."""
+    return alerts_place_awaiting()
+
+
+@shared_task
+def alert_placement_sweep_task() -> int:
+    """Every few seconds (beat): the same, for alerts whose task was lost (the
+    broker was down, a worker died). Safe to run twice."""
+    return alerts_place_awaiting()
 
 
 @shared_task

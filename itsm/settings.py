@@ -221,6 +221,13 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # How often beat brings the dashboards' rollups up to date (the pages say so).
 DASHBOARDS_REFRESH_SECONDS = envint("DASHBOARDS_REFRESH_SECONDS", 20)
 
+# Accepted alerts get their incidents from a worker right after the request; the
+# sweep places any whose task was lost, so this bounds the delay of an outage.
+ALERT_PLACEMENT_SWEEP_SECONDS = envint("ALERT_PLACEMENT_SWEEP_SECONDS", 10)
+# How long one request's ask for a worker stands before another request may ask
+# again (a lost ask costs at most this, or the sweep's period).
+ALERT_PLACEMENT_ASK_SECONDS = 5
+
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "itsm.tasks.worker_heartbeat_record",
@@ -233,6 +240,10 @@ CELERY_BEAT_SCHEDULE = {
     "notification-sweep": {
         "task": "incidents.tasks.notification_sweep_task",
         "schedule": float(envint("NOTIFICATION_SWEEP_SECONDS", 30)),
+    },
+    "alert-placement-sweep": {
+        "task": "incidents.tasks.alert_placement_sweep_task",
+        "schedule": float(ALERT_PLACEMENT_SWEEP_SECONDS),
     },
     "alert-maintenance-sweep": {
         "task": "incidents.tasks.alert_maintenance_sweep_task",

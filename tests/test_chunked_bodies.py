@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from incidents.models import AlertDelivery, Incident
+from incidents.services.alert_placement import alerts_place_awaiting
 from incidents.services.alerts import integration_create
 from itsm.chunked import ChunkedBodyMiddleware
 from tests.live_server import gunicorn_serving, request, server_env
@@ -36,6 +37,7 @@ def test_gunicorn_reads_a_chunked_alert(tmp_path: Path) -> None:
             headers=headers,
         )
         assert status == 202, body
+        alerts_place_awaiting()
         assert Incident.objects.get().title == ALERT["title"]
 
         too_large = {**ALERT, "description": "x" * (1024 * 1024)}

@@ -1,6 +1,7 @@
 """Alert intake endpoints: Prometheus Alertmanager, Grafana, PagerDuty Events v2 and
 our generic JSON. Each validates its sender's format, turns it into signals and
-hands them to ``alert_ingest``; the answer is sent after the commit."""
+hands them to ``alert_accept``; the answer (202) is sent once the alerts and the
+delivery are written, and a worker opens new alerts' incidents right after."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from incidents.api.fast_input import validated_or_none
 from incidents.api.parsers import BoundedJSONParser
 from incidents.api.throttling import IntegrationRateThrottle
 from incidents.models import AlertDelivery, Integration
-from incidents.services.alerts import AlertSignal, alert_ingest
+from incidents.services.alerts import AlertSignal, alert_accept
 
 
 def _labels() -> serializers.DictField:
@@ -336,7 +337,7 @@ class AlertIntakeApi(APIView):
 
     def ingest(self, request: Request) -> tuple[AlertDelivery, dict[str, Any]]:
         data = self.validated(request.data)
-        delivery = alert_ingest(
+        delivery = alert_accept(
             integration=request.auth,
             signals=self.to_signals(data),
             payload=request.data,

@@ -113,6 +113,11 @@ class Integration(models.Model):
         return urgency if urgency in Urgency.values else Urgency.MEDIUM
 
 
+# An alert accepted with no incident yet and no maintenance window holding it:
+# a worker opens or joins its incident (``incidents.services.alerts``).
+AWAITING_PLACEMENT = models.Q(is_open=True, incident=None, maintenance_window=None)
+
+
 class Alert(models.Model):
     """One alert (a fingerprint or dedup key of one integration) and the incident it
     opened. At most one open alert per key, by a unique index: repeats add
@@ -156,6 +161,16 @@ class Alert(models.Model):
     last_repeat_at = models.DateTimeField(null=True, blank=True)
     # The newest delivery of the alert (repeats write no timeline row to find it by).
     last_delivery_id = models.UUIDField(null=True, blank=True)
+    # What opening its incident needs that the fields above do not keep: the
+    # sender's description, the service it named and when it says it started.
+    # Kept so the worker that places the alert (or the maintenance sweep, after a
+    # window) opens the incident as the request would have.
+    description = models.TextField(blank=True, default="")
+    service_name = models.CharField(max_length=100, blank=True, default="")
+    started_at = models.DateTimeField(null=True, blank=True)
+    # When a worker opened or joined its incident (or found it held by a window):
+    # accepted at ``first_seen_at``, placed at this; null while it waits.
+    placed_at = models.DateTimeField(null=True, blank=True)
     # Set when the alert came in during a window: recorded, but no incident.
     maintenance_window = models.ForeignKey(
         "incidents.MaintenanceWindow",
@@ -174,7 +189,15 @@ class Alert(models.Model):
                 name="alert_one_open_per_key",
             ),
         ]
-        indexes = [models.Index(fields=["integration", "dedup_key"], name="alert_key")]
+        indexes = [
+            models.Index(fields=["integration", "dedup_key"], name="alert_key"),
+            # The alerts waiting for a worker to open or join their incident.
+            models.Index(
+                fields=["id"],
+                condition=AWAITING_PLACEMENT,
+                name="alert_awaiting_placement",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

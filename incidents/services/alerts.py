@@ -16,17 +16,23 @@ became of its incident.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 
+from incidents.dispatch import send_task_by_name
 from incidents.exceptions import IncidentConflict
 from incidents.models import (
     Alert,
@@ -43,6 +49,8 @@ from incidents.services.intake import incident_log
 from incidents.services.lifecycle import incident_reopen, incident_resolve
 from incidents.services.retry import retried
 from incidents.signatures import alert_signature
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -84,8 +92,9 @@ _UPSERT_FIRING = f"""
 INSERT INTO {_TABLE} (integration_id, dedup_key, status, is_open, status_changed,
                       title, occurrences, first_seen_at, last_seen_at, severity,
                       labels, annotations, links, group_key, repeats,
-                      last_delivery_id)
-VALUES (%s, %s, 'firing', TRUE, TRUE, %s, 1, %s, %s, %s, %s, %s, %s, %s, 0, %s)
+                      last_delivery_id, description, service_name, started_at)
+VALUES (%s, %s, 'firing', TRUE, TRUE, %s, 1, %s, %s, %s, %s, %s, %s, %s, 0, %s,
+        %s, %s, %s)
 ON CONFLICT (integration_id, dedup_key) WHERE is_open DO UPDATE SET
     occurrences = {_TABLE}.occurrences + 1,
     last_seen_at = excluded.last_seen_at,
@@ -101,7 +110,9 @@ ON CONFLICT (integration_id, dedup_key) WHERE is_open DO UPDATE SET
     annotations = excluded.annotations,
     links = excluded.links,
     group_key = excluded.group_key,
-    last_delivery_id = excluded.last_delivery_id
+    last_delivery_id = excluded.last_delivery_id,
+    description = excluded.description,
+    service_name = excluded.service_name
 RETURNING id, incident_id, occurrences, status_changed, maintenance_window_id
 """
 
@@ -169,6 +180,53 @@ WITH alert AS (
     FROM alert
 )
 SELECT incident_id FROM alert
+"""
+
+
+# Accepting a new alert: the request writes it (and its delivery) and a worker
+# opens, joins or holds its incident right after (``alert_accept``).
+_AWAITING_NEW = "new alert: accepted; its incident is opened next"
+_AWAITING_REPEAT = "repeat: counted; its incident is opened next"
+_AWAITING_RECOVERY = "recovery recorded; applied once its incident is opened"
+_AWAITING_RULES = frozenset({_AWAITING_NEW, _AWAITING_REPEAT, _AWAITING_RECOVERY})
+
+# One firing alert, accepted in one data-modifying statement with its delivery:
+# a new key is inserted (to wait for a worker), a repeat of a firing alert that
+# has its incident or waits for one is counted. Any other state (a re-fire after
+# recovery, an alert a maintenance window holds) matches no row and changes
+# nothing, and the caller takes the general path. ``xmax = 0`` is PostgreSQL's
+# mark of a row this statement inserted rather than updated. PostgreSQL only.
+_ACCEPT_IN_ONE_STATEMENT = f"""
+WITH alert AS (
+    INSERT INTO {_TABLE} AS a (integration_id, dedup_key, status, is_open,
+        status_changed, title, occurrences, first_seen_at, last_seen_at, severity,
+        labels, annotations, links, group_key, repeats, last_delivery_id,
+        description, service_name, started_at)
+    VALUES (%(integration)s, %(key)s, 'firing', TRUE, TRUE, %(title)s, 1, %(at)s,
+        %(at)s, %(severity)s, %(labels)s::jsonb, %(annotations)s::jsonb,
+        %(links)s::jsonb, %(group)s, 0, %(delivery)s::uuid, %(description)s,
+        %(service)s, %(started)s)
+    ON CONFLICT (integration_id, dedup_key) WHERE is_open DO UPDATE SET
+        occurrences = a.occurrences + 1,
+        repeats = a.repeats + 1,
+        last_seen_at = excluded.last_seen_at,
+        last_repeat_at = excluded.last_seen_at,
+        last_delivery_id = excluded.last_delivery_id,
+        status_changed = FALSE
+    WHERE a.status = 'firing'
+        AND (a.incident_id IS NOT NULL OR a.maintenance_window_id IS NULL)
+    RETURNING id, incident_id, xmax = 0 AS inserted
+), delivery AS (
+    INSERT INTO {AlertDelivery._meta.db_table}
+        (id, integration_id, received_at, payload, outcomes)
+    SELECT %(delivery)s::uuid, %(integration)s, %(at)s, %(payload)s::jsonb,
+        jsonb_build_array(jsonb_build_object(
+            'dedup_key', %(key)s::text, 'status', 'firing', 'incident', incident_id,
+            'rule', CASE WHEN incident_id IS NOT NULL THEN %(repeat)s::text
+                WHEN inserted THEN %(new)s::text ELSE %(waiting)s::text END))
+    FROM alert
+)
+SELECT incident_id, inserted FROM alert
 """
 
 
@@ -304,7 +362,11 @@ def _incident_to_join(
 
 
 def _ingest_firing(
-    integration: Integration, signal: AlertSignal, at: datetime, delivery: str
+    integration: Integration,
+    signal: AlertSignal,
+    at: datetime,
+    delivery: str,
+    place: bool,
 ) -> dict:
     row = _fetch(
         _UPSERT_FIRING,
@@ -320,9 +382,14 @@ def _ingest_firing(
             json.dumps(signal.links),
             signal.group_key[:255],
             delivery,
+            signal.description,
+            signal.service[:100],
+            signal.started_at,
         ],
     )
     if row.incident_id is None:
+        if not place:
+            return _await_placement(integration, signal, row, at)
         return _place_new_alert(
             integration, signal, row.alert_id, at, delivery, row.occurrences
         )
@@ -346,6 +413,33 @@ def _ingest_firing(
     return _outcome(signal, _REPEAT_RULE, row.incident_id)
 
 
+def _suppressed(
+    signal: AlertSignal, service: Service, window: MaintenanceWindow
+) -> dict:
+    return _outcome(
+        signal,
+        f"suppressed: {service.name} is under maintenance until "
+        f"{window.ends_at.isoformat()}: recorded, no incident, nobody paged",
+        None,
+    )
+
+
+def _await_placement(
+    integration: Integration, signal: AlertSignal, row: _Row, at: datetime
+) -> dict:
+    """A firing alert with no incident, accepted: it waits for a worker, unless a
+    maintenance window still holds it (one that has ended lets it go)."""
+    if row.maintenance_window_id is not None:
+        service = _service_of(integration, signal)
+        window = _held_by(service, at)
+        if window is not None:
+            Alert.objects.filter(pk=row.alert_id).update(maintenance_window=window)
+            return _suppressed(signal, service, window)
+        Alert.objects.filter(pk=row.alert_id).update(maintenance_window=None)
+    rule = _AWAITING_NEW if row.occurrences == 1 else _AWAITING_REPEAT
+    return _outcome(signal, rule, None)
+
+
 def _place_new_alert(
     integration: Integration,
     signal: AlertSignal,
@@ -362,12 +456,7 @@ def _place_new_alert(
         window = _held_by(service, at)
         if window is not None:
             Alert.objects.filter(pk=alert_id).update(maintenance_window=window)
-            return _outcome(
-                signal,
-                f"suppressed: {service.name} is under maintenance until "
-                f"{window.ends_at.isoformat()}: recorded, no incident, nobody paged",
-                None,
-            )
+            return _suppressed(signal, service, window)
     Alert.objects.filter(pk=alert_id).update(maintenance_window=None)
     row = _Row(alert_id, None, occurrences, True)
     joined = _incident_to_join(integration, signal, alert_id, at, service)
@@ -429,7 +518,11 @@ def _recovery_rule(
 
 
 def _ingest_resolved(
-    integration: Integration, signal: AlertSignal, at: datetime, delivery: str
+    integration: Integration,
+    signal: AlertSignal,
+    at: datetime,
+    delivery: str,
+    place: bool,
 ) -> dict:
     row = _fetch(
         _RECORD_RECOVERY, [at, at, at, delivery, integration.pk, signal.dedup_key]
@@ -438,8 +531,15 @@ def _ingest_resolved(
         return _outcome(
             signal, "ignored: recovery of an alert with no open incident", None
         )
-    if row.incident_id is None:
+    if row.incident_id is None and row.maintenance_window_id is not None:
         return _outcome(signal, "recovery recorded (under maintenance)", None)
+    if row.incident_id is None:
+        # Accepted, and no worker has opened its incident yet: the recovery waits
+        # on the alert's row, and is applied right after the incident opens.
+        if not place:
+            return _outcome(signal, _AWAITING_RECOVERY, None)
+        alert = Alert.objects.select_related("integration").get(pk=row.alert_id)
+        return alert_place(alert)
     if not row.status_changed:
         return _outcome(signal, "repeat: recovery already recorded", row.incident_id)
     rule = _recovery_rule(integration, signal, locked(row.incident_id), at)
@@ -448,7 +548,11 @@ def _ingest_resolved(
 
 
 def _ingest_acknowledged(
-    integration: Integration, signal: AlertSignal, at: datetime, delivery: str
+    integration: Integration,
+    signal: AlertSignal,
+    at: datetime,
+    delivery: str,
+    place: bool,
 ) -> dict:
     row = _fetch(_RECORD_ACK, [at, at, at, delivery, integration.pk, signal.dedup_key])
     if row is None:
@@ -489,16 +593,9 @@ def _repeat_in_one_statement(
         row = cursor.fetchone()
     if row is None:
         return None
-    delivery = AlertDelivery(
-        id=delivery_id,
-        integration=integration,
-        received_at=at,
-        payload=payload,
-        outcomes=[_outcome(signal, _REPEAT_RULE, row[0])],
+    return _delivery_written(
+        delivery_id, integration, at, payload, _outcome(signal, _REPEAT_RULE, row[0])
     )
-    delivery._state.adding = False  # it is in the database, as if loaded
-    delivery._state.db = connection.alias
-    return delivery
 
 
 @retried
@@ -509,11 +606,13 @@ def alert_ingest(
     payload: Any,
     now: datetime | None = None,
 ) -> AlertDelivery:
-    """Take one delivery from an integration: each firing alert opens an incident or
-    adds an occurrence to its open one (reopening it if it had been resolved), each
-    resolved alert records the recovery (and resolves the incident if the
-    integration says so and work has started). The raw payload is kept with what
-    happened to every alert in it."""
+    """Take one delivery from an integration and do all it asks before returning:
+    each firing alert opens an incident (or joins or is held, by its
+    integration's grouping and maintenance windows) or adds an occurrence to its
+    open one (reopening it if it had been resolved), each resolved alert records
+    the recovery (and resolves the incident if the integration says so). The raw
+    payload is kept with what happened to every alert in it. The intake
+    endpoints use ``alert_accept``, which leaves the opening to a worker."""
     at = now_or(now)
     if (
         connection.vendor == "postgresql"
@@ -525,8 +624,160 @@ def alert_ingest(
         if delivery is not None:
             return delivery
     return _alert_ingest_each(
-        integration=integration, signals=signals, payload=payload, at=at
+        integration=integration, signals=signals, payload=payload, at=at, place=True
     )
+
+
+@retried
+def alert_accept(
+    *,
+    integration: Integration,
+    signals: list[AlertSignal],
+    payload: Any,
+    now: datetime | None = None,
+) -> AlertDelivery:
+    """Take one delivery as ``alert_ingest`` does, except that a new alert is only
+    written, durably, with the delivery: a worker opens, joins or holds its
+    incident right after the commit (``alert_placement.alerts_place_awaiting``),
+    and a sweep does it for any alert whose request to a worker was lost, so a
+    broker outage delays incidents but loses none. Repeats, recoveries, re-fires
+    and acknowledgements of alerts that have their incident are applied now, in
+    the order they arrive; a recovery of an alert still waiting is recorded on
+    the alert and applied once its incident is opened."""
+    at = now_or(now)
+    delivery = None
+    if (
+        connection.vendor == "postgresql"
+        and len(signals) == 1
+        and signals[0].status == Alert.Status.FIRING
+    ):
+        # A new alert, or a repeat: one statement, no transaction.
+        delivery = _accept_in_one_statement(integration, signals[0], payload, at)
+    if delivery is None:
+        delivery = _alert_ingest_each(
+            integration=integration,
+            signals=signals,
+            payload=payload,
+            at=at,
+            place=False,
+        )
+    if any(outcome["rule"] in _AWAITING_RULES for outcome in delivery.outcomes):
+        transaction.on_commit(placement_ask)
+    return delivery
+
+
+def _delivery_written(
+    delivery_id: uuid.UUID,
+    integration: Integration,
+    at: datetime,
+    payload: Any,
+    outcome: dict[str, Any],
+) -> AlertDelivery:
+    """The delivery a single statement wrote, as if loaded."""
+    delivery = AlertDelivery(
+        id=delivery_id,
+        integration=integration,
+        received_at=at,
+        payload=payload,
+        outcomes=[outcome],
+    )
+    delivery._state.adding = False
+    delivery._state.db = connection.alias
+    return delivery
+
+
+def _accept_in_one_statement(
+    integration: Integration, signal: AlertSignal, payload: Any, at: datetime
+) -> AlertDelivery | None:
+    """The delivery of one firing alert, new or a repeat, in one statement; None
+    (and nothing written) when the alert is in any other state."""
+    delivery_id = uuid.uuid4()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ACCEPT_IN_ONE_STATEMENT,
+            {
+                "at": at,
+                "integration": integration.pk,
+                "key": signal.dedup_key,
+                "title": (signal.title or signal.name)[:200],
+                "severity": signal.severity[:32],
+                "labels": json.dumps(signal.labels),
+                "annotations": json.dumps(signal.annotations),
+                "links": json.dumps(signal.links),
+                "group": signal.group_key[:255],
+                "delivery": str(delivery_id),
+                "description": signal.description,
+                "service": signal.service[:100],
+                "started": signal.started_at,
+                "payload": json.dumps(payload),
+                "repeat": _REPEAT_RULE,
+                "new": _AWAITING_NEW,
+                "waiting": _AWAITING_REPEAT,
+            },
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    incident_id, inserted = row
+    if incident_id is not None:
+        rule = _REPEAT_RULE
+    else:
+        rule = _AWAITING_NEW if inserted else _AWAITING_REPEAT
+    return _delivery_written(
+        delivery_id, integration, at, payload, _outcome(signal, rule, incident_id)
+    )
+
+
+# The worker that opens accepted alerts' incidents is asked once per batch: the
+# first request to add this key sends the task; later ones, until the worker
+# takes the key away to start a pass, know that pass will see their alerts.
+PLACEMENT_ASKED = "alerts:placement-asked"
+PLACEMENT_TASK = "incidents.tasks.alert_placement_task"
+
+
+def placement_ask() -> None:
+    """After the commit of an accepted alert: ask a worker to open its incident,
+    unless one is asked already and has not started its pass. Never fails the
+    request: the alert's row is the guarantee, and the placement sweep finds it
+    if the broker or the cache cannot be reached."""
+    try:
+        if not cache.add(
+            PLACEMENT_ASKED, 1, timeout=settings.ALERT_PLACEMENT_ASK_SECONDS
+        ):
+            return
+    except Exception:  # noqa: BLE001 - the sweep is the fallback
+        logger.warning("cache unavailable; accepted alerts wait for the sweep")
+        return
+    try:
+        send_task_by_name(PLACEMENT_TASK)
+    except Exception:  # noqa: BLE001 - the sweep is the fallback
+        logger.warning("broker unavailable; accepted alerts wait for the sweep")
+        with contextlib.suppress(Exception):
+            cache.delete(PLACEMENT_ASKED)
+
+
+def alert_place(alert: Alert) -> dict[str, Any]:
+    """Open, join or hold the incident of an accepted alert that has none, as the
+    request would have at its acceptance (the SLA clocks start then); a recovery
+    that came in before is then applied as any recovery is. The caller holds the
+    alert's row lock (and its integration's, when the integration groups)."""
+    integration = alert.integration
+    signal = _signal_of(alert)
+    delivery = str(alert.last_delivery_id or "")
+    outcome = _place_new_alert(
+        integration, signal, alert.pk, alert.first_seen_at, delivery, alert.occurrences
+    )
+    if outcome["incident"] is not None and alert.status == Alert.Status.RESOLVED:
+        recovered = alert.recovered_at or alert.last_seen_at
+        recovery = replace(signal, status=Alert.Status.RESOLVED)
+        rule = _recovery_rule(
+            integration, recovery, locked(outcome["incident"]), recovered
+        )
+        row = _Row(alert.pk, outcome["incident"], alert.occurrences, True)
+        _occurrence(row, recovery, recovered, delivery, rule=rule)
+        outcome = _outcome(recovery, rule, outcome["incident"])
+    Alert.objects.filter(pk=alert.pk).update(placed_at=timezone.now())
+    return outcome
 
 
 @transaction.atomic
@@ -536,23 +787,24 @@ def _alert_ingest_each(
     signals: list[AlertSignal],
     payload: Any,
     at: datetime,
+    place: bool,
 ) -> AlertDelivery:
     """Every signal through its handler, in one transaction, then the delivery.
     The signals are handled in the order of their keys, so that every delivery
     locks the alerts it shares with another in the same order; the outcomes are
-    recorded in the delivery's own order."""
+    recorded in the delivery's own order. With ``place`` false, new alerts are
+    left for a worker (``alert_accept``)."""
     delivery_id = uuid.uuid4()
     outcomes: list[dict[str, Any]] = [{}] * len(signals)
-    if integration.grouping != Integration.Grouping.ALERT and any(
-        signal.status == Alert.Status.FIRING for signal in signals
-    ):
+    if place and integration.grouping != Integration.Grouping.ALERT:
         # Before any alert: every delivery that may open or join a grouped
-        # incident takes the same first lock, so no two open one each.
+        # incident takes the same first lock, so no two open one each (the
+        # worker that places accepted alerts takes it first too).
         Integration.objects.select_for_update().filter(pk=integration.pk).exists()
     for n in sorted(range(len(signals)), key=lambda n: signals[n].dedup_key):
         signal = signals[n]
         outcomes[n] = _HANDLERS[signal.status](
-            integration, signal, at, str(delivery_id)
+            integration, signal, at, str(delivery_id), place
         )
     return AlertDelivery.objects.create(
         id=delivery_id,
@@ -583,15 +835,16 @@ def integration_create(
 
 
 def _signal_of(alert: Alert) -> AlertSignal:
-    """The signal an alert held by a window would have been, from what it keeps."""
+    """The firing signal that made an alert, from what the alert keeps (for the
+    worker that places it, and for the sweep that lets a window's alerts go)."""
     return AlertSignal(
         dedup_key=alert.dedup_key,
         status=Alert.Status.FIRING,
         title=alert.title,
-        description=alert.annotations.get("description", ""),
+        description=alert.description or alert.annotations.get("description", ""),
         severity=alert.severity,
-        service=alert.labels.get("service", ""),
-        started_at=alert.first_seen_at,
+        service=alert.service_name or alert.labels.get("service", ""),
+        started_at=alert.started_at or alert.first_seen_at,
         labels=alert.labels,
         annotations=alert.annotations,
         links=alert.links,

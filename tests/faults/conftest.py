@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from incidents import services
 from incidents.models import Category, Incident, IncidentEvent
+from incidents.services.alert_placement import alerts_place_awaiting
 from incidents.services.alerts import integration_create
 from incidents.services.tokens import api_token_create
 from tests.incidents.conftest import org  # noqa: F401 - the shared fixture
@@ -59,12 +60,16 @@ def monitor(org: SimpleNamespace) -> Callable[..., Any]:  # noqa: F811
     )
 
     def post(*alerts: tuple[str, str]) -> Any:
-        return Client().post(
+        response = Client().post(
             ALERTMANAGER_PATH,
             json.dumps(alertmanager(*alerts)),
             content_type="application/json",
             HTTP_AUTHORIZATION=f"Bearer {token}",
         )
+        # And, in the same thread, what a worker does right after the commit:
+        # threads that post at once are as many workers placing at once.
+        alerts_place_awaiting()
+        return response
 
     return post
 

@@ -14,6 +14,7 @@ from django.test import Client
 
 from incidents.models import AlertDelivery, Incident
 from incidents.roles import Role
+from incidents.services.alert_placement import alerts_place_awaiting
 from incidents.services.alerts import integration_create
 from incidents.services.tokens import api_token_create
 from itsm.errors import DATABASE_RETRY_AFTER_SECONDS
@@ -77,6 +78,7 @@ def _assert_api_503(answer: tuple[int, dict[str, str], bytes]) -> None:
 def _assert_all_work(callers: Callers, key: str) -> None:
     assert callers.readyz()[0] == 200
     assert callers.alert(key)[0] == 202
+    alerts_place_awaiting()  # what the worker does right after the 202
     status, _, body = callers.api_list()
     assert status == 200 and key in body.decode()
     status, _, body = callers.console()

@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 
 from incidents.models import Alert, AlertDelivery, Incident
+from incidents.services.alert_placement import alerts_place_awaiting
 from incidents.services.alerts import integration_create
 from tests.faults.concurrency import together
 
@@ -29,22 +30,30 @@ GENERIC = {
 }
 
 
+def posted_and_placed(token: str, body: dict[str, Any]) -> int:
+    """Post one generic alert, then place what waits, as a worker right after
+    the commit: threads that post at once are as many workers placing at once."""
+    status = (
+        Client()
+        .post(
+            "/api/v1/alerts/",
+            json.dumps(body),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )
+        .status_code
+    )
+    alerts_place_awaiting()
+    return status
+
+
 def test_twenty_threads_posting_one_new_alert_open_one_incident(
     org: SimpleNamespace,
 ) -> None:
     _, token = integration_create(name="storm", kind="generic")
 
     def post() -> int:
-        return (
-            Client()
-            .post(
-                "/api/v1/alerts/",
-                json.dumps(GENERIC),
-                content_type="application/json",
-                HTTP_AUTHORIZATION=f"Bearer {token}",
-            )
-            .status_code
-        )
+        return posted_and_placed(token, GENERIC)
 
     assert [o.value() for o in together([post] * 20)] == [202] * 20
     assert Incident.objects.count() == 1
@@ -80,16 +89,7 @@ def test_new_alerts_of_one_group_posted_at_once_open_one_incident(
 
     def post(key: str) -> int:
         body = {**GENERIC, "dedup_key": key, "source": "one-group"}
-        return (
-            Client()
-            .post(
-                "/api/v1/alerts/",
-                json.dumps(body),
-                content_type="application/json",
-                HTTP_AUTHORIZATION=f"Bearer {token}",
-            )
-            .status_code
-        )
+        return posted_and_placed(token, body)
 
     calls = [lambda n=n: post(f"key-{n % 6}") for n in range(18)]
     assert [o.value() for o in together(calls)] == [202] * 18

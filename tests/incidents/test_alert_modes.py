@@ -23,6 +23,7 @@ from incidents.models import (
     MaintenanceWindow,
     Notification,
 )
+from incidents.services.alert_placement import alerts_place_awaiting
 from incidents.services.alerts import (
     AlertSignal,
     alert_ingest,
@@ -185,6 +186,7 @@ def test_alertmanager_group_key_groups_a_delivery(
         HTTP_AUTHORIZATION=f"Bearer {token}",
     )
     assert response.status_code == 202
+    alerts_place_awaiting()
     assert Incident.objects.count() == 1
     assert Alert.objects.filter(incident=Incident.objects.get()).count() == 2
 

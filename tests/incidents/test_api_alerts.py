@@ -17,6 +17,7 @@ from django.utils import timezone
 from incidents import services
 from incidents.models import Alert, AlertDelivery, Incident, IncidentEvent, Integration
 from incidents.selectors import alert_inspector
+from incidents.services.alert_placement import alerts_place_awaiting
 from incidents.services.alerts import integration_create
 from incidents.tasks import alert_delivery_prune_task
 from tests.incidents.conftest import incident_in, take_on
@@ -124,7 +125,14 @@ def hook(org: SimpleNamespace) -> Any:
     """post(kind, body): deliver ``body`` with a fresh integration of that kind."""
     made: dict[str, tuple[Integration, str]] = {}
 
-    def post(kind: str, body: Any, *, token: str | None = None, **headers: Any) -> Any:
+    def post(
+        kind: str,
+        body: Any,
+        *,
+        token: str | None = None,
+        place: bool = True,
+        **headers: Any,
+    ) -> Any:
         if kind not in made:
             # Record-only recovery: these tests look at intake, not at what a
             # recovery does (tests/incidents/test_alert_recovery.py does).
@@ -144,6 +152,9 @@ def hook(org: SimpleNamespace) -> Any:
             **headers,
         )
         response.integration = integration
+        # What the worker does right after the commit: open the incidents of the
+        # alerts this delivery left waiting.
+        response.placed = alerts_place_awaiting() if place else 0
         return response
 
     post.integrations = made
@@ -161,17 +172,27 @@ def resolved(payload: dict[str, Any]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- Alertmanager
 def test_alertmanager_firing_opens_an_incident(hook: Any, org: SimpleNamespace) -> None:
-    response = hook("alertmanager", ALERTMANAGER)
+    response = hook("alertmanager", ALERTMANAGER, place=False)
     assert response.status_code == 202
-    incident = Incident.objects.get()
+    # Accepted: the alert and its delivery are written, the incident comes next.
     assert response.json()["alerts"] == [
         {
             "dedup_key": "c3b1f2a9d4e5f607",
             "status": "firing",
-            "rule": "new alert: opened an incident",
-            "incident": incident.number,
+            "rule": "new alert: accepted; its incident is opened next",
+            "incident": None,
         }
     ]
+    assert not Incident.objects.exists()
+    assert Alert.objects.get().incident is None
+    assert alerts_place_awaiting() == 1  # the worker, right after the commit
+    incident = Incident.objects.get()
+    alert = Alert.objects.get()
+    assert alert.incident == incident and alert.placed_at >= alert.first_seen_at
+    assert incident.logged_at == alert.first_seen_at  # SLA clocks from acceptance
+    opened = incident.events.get(kind=IncidentEvent.Kind.ALERT_OCCURRENCE)
+    assert opened.data["rule"] == "new alert: opened an incident"
+    assert opened.data["delivery"] == str(response.json()["delivery"])
     assert incident.title == "High latency on web-1"
     assert incident.description == "p95 latency above 2 s for 10 minutes"
     assert incident.source == Incident.Source.ALERT
@@ -234,7 +255,7 @@ def test_repeat_is_two_statements_on_postgresql(
 ) -> None:
     hook("generic", GENERIC)
     with django_assert_num_queries(2):  # the token, then one data-modifying statement
-        response = hook("generic", GENERIC)
+        response = hook("generic", GENERIC, place=False)
     assert response.status_code == 202
     assert Alert.objects.get().occurrences == 2
 
@@ -321,9 +342,10 @@ def test_refire_after_close_opens_a_linked_incident(
     hook("alertmanager", ALERTMANAGER)
     first = Incident.objects.get()
     services.incident_cancel(incident=first, by=org.agent, reason="Test alert")
-    response = hook("alertmanager", ALERTMANAGER)
-    assert "follow-up" in response.json()["alerts"][0]["rule"]
+    hook("alertmanager", ALERTMANAGER)
     second = Incident.objects.exclude(pk=first.pk).get()
+    opened = second.events.get(kind=IncidentEvent.Kind.ALERT_OCCURRENCE)
+    assert "follow-up" in opened.data["rule"]
     assert second.follows_up == first
     assert Alert.objects.filter(is_open=True).get().incident == second
 
@@ -400,6 +422,7 @@ def test_pagerduty_trigger_with_routing_key_only(hook: Any) -> None:
         "message": "Event processed",
         "dedup_key": "db-1/disk",
     }
+    alerts_place_awaiting()
     assert Incident.objects.filter(title="Disk full on db-1").count() == 1
 
 
