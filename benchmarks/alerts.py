@@ -2,9 +2,11 @@
 
 Serves the project with gunicorn (production settings, PostgreSQL and Redis) and
 drives the four alert endpoints with a closed loop of concurrent keep-alive
-connections, first with alerts never seen before ("new": each opens an incident),
-then with a small set of alerts that are already open ("repeat": each adds an
-occurrence). The baseline, measured in the same run by the same server: a bare
+connections, first with alerts never seen before ("new": each is accepted, and a
+Celery worker running beside the server opens its incident), then with a small set
+of alerts that are already open ("repeat": each adds an occurrence). After each
+phase of new alerts it waits for the worker and prints the time from each alert's
+acceptance to its incident (p50/p95/max). The baseline, measured in the same run by the same server: a bare
 Django view that inserts one row per request ("bare insert": the body parsed and
 one ``AlertDelivery`` written by the ORM, nothing else), printed beside every row
 as the ratio of its req/s and p95. It prints figures and never asserts them: it is a measurement, not a
@@ -25,8 +27,10 @@ import os
 import secrets
 import sys
 import tempfile
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +42,7 @@ from common import (
     BenchError,
     ClosedLoop,
     Tally,
+    celery_worker,
     logged_gunicorn,
     manage,
     percentile_ms,
@@ -51,6 +56,10 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/2"
 REPEAT_KEYS = 50
 BARE_PATH = "/bench/bare-insert/"
 GOAL = "goal: a new alert >= 0.5x the bare insert's req/s, with p95 <= 2x its p95"
+INCIDENT_GOAL = "goal: time-to-incident p95 < 2 s under load"
+# How long, after a phase of new alerts, the worker may take to open the last
+# of their incidents before the benchmark gives up on it.
+PLACEMENT_WAIT_SECONDS = 120.0
 
 # The server's settings: the project's, with one more URL, the baseline view.
 SETTINGS_MODULE = "bench_alerts_settings"
@@ -281,6 +290,10 @@ class PhaseResult:
     phase: str
     tally: Tally
     elapsed: float
+    # Seconds from each new alert's acceptance to its incident (the worker's
+    # placement); empty for other phases.
+    to_incident: list[float] = field(default_factory=list)
+    unplaced: int = 0
 
     @property
     def requests(self) -> int:
@@ -340,11 +353,42 @@ def run_endpoint(
     results = []
     for phase, bodies in (("new", new_bodies), ("repeat", repeat_bodies)):
         loop = phase_loop(port, endpoint, headers, bodies, args.requests, args.seconds)
+        since = datetime.now(UTC)
         tally, elapsed = loop.run()
         result = PhaseResult(endpoint.kind, phase, tally, elapsed)
+        if phase == "new":
+            result.to_incident, result.unplaced = times_to_incident(
+                endpoint.kind, since
+            )
         print_phase(result)
         results.append(result)
     return results
+
+
+def times_to_incident(kind: str, since: datetime) -> tuple[list[float], int]:
+    """Wait for the worker to open the incidents of the alerts this endpoint's
+    integration accepted since ``since``; returns the seconds each took, from
+    its acceptance (``first_seen_at``) to its placement (``placed_at``, written
+    in the transaction that opens the incident), and how many were still
+    waiting when the wait ran out."""
+    from incidents.models import Alert
+
+    accepted = Alert.objects.filter(
+        integration__name=f"bench-{kind}", first_seen_at__gte=since
+    )
+    deadline = time.monotonic() + PLACEMENT_WAIT_SECONDS
+    while True:
+        waiting = accepted.filter(placed_at=None).count()
+        if not waiting or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    times = [
+        (placed - seen).total_seconds()
+        for seen, placed in accepted.exclude(placed_at=None).values_list(
+            "first_seen_at", "placed_at"
+        )
+    ]
+    return times, waiting
 
 
 BARE = Endpoint("bare insert", BARE_PATH, lambda key, token: {"key": key})
@@ -379,8 +423,25 @@ def print_phase(result: PhaseResult) -> None:
         f"p95 {result.percentile_ms(95):6.2f} ms, non-202 {non_202}",
         flush=True,
     )
+    if result.to_incident or result.unplaced:
+        print(f"  {'':<12} {'':<6} time-to-incident {incident_figures(result)}")
     if non_202:
         report_failures(f"{result.endpoint} {result.phase}", result.tally)
+
+
+def incident_figures(result: PhaseResult) -> str:
+    """Time-to-incident of a phase of new alerts: p50/p95/max in ms."""
+    times = result.to_incident
+    text = (
+        f"p50 {percentile_ms(times, 50):.0f} ms, p95 {percentile_ms(times, 95):.0f} "
+        f"ms, max {max(times) * 1000:.0f} ms over {len(times)} incidents"
+        if times
+        else "no incident opened"
+    )
+    if result.unplaced:
+        text += f"; {result.unplaced} alerts still waiting after "
+        text += f"{PLACEMENT_WAIT_SECONDS:g} s"
+    return text
 
 
 def print_sql(counts: dict[tuple[str, str], SqlCount], show_sql: bool) -> None:
@@ -424,6 +485,11 @@ def print_table(
         )
     print(TARGET)
     print(GOAL)
+    print("Time from a new alert's acceptance (202) to its incident, by the worker:")
+    for r in results:
+        if r.phase == "new":
+            print(f"  {r.endpoint:<12} {incident_figures(r)}")
+    print(INCIDENT_GOAL)
 
 
 def describe_setup(env: dict[str, str], database: str, args: argparse.Namespace) -> str:
@@ -467,7 +533,11 @@ def load_phases(
     env: dict[str, str], tokens: dict[str, str], run_id: str, args: argparse.Namespace
 ) -> list[PhaseResult]:
     """Serve with gunicorn and run every endpoint's phases against it."""
-    with logged_gunicorn(env, "bench-gunicorn-") as (port, log):
+    with (
+        logged_gunicorn(env, "bench-gunicorn-") as (port, log),
+        tempfile.NamedTemporaryFile(prefix="bench-worker-", suffix=".log") as wlog,
+        celery_worker(env, wlog),
+    ):
         results = [run_bare(port, run_id, args)]
         results += [
             result

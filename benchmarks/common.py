@@ -237,6 +237,30 @@ def logged_gunicorn(env: dict[str, str], log_prefix: str) -> Iterator[tuple[int,
             raise
 
 
+@contextmanager
+def celery_worker(env: dict[str, str], log: IO[bytes]) -> Iterator[None]:
+    """Run a Celery worker (as ``make run`` does: threads, concurrency 2) until
+    the block ends. The caller waits for what the worker should have done."""
+    command = [
+        str(BIN / "celery"),
+        "-A",
+        "itsm",
+        "worker",
+        "--loglevel=WARNING",
+        "--pool=threads",
+        "--concurrency=2",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    worker = subprocess.Popen(
+        command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        yield
+    finally:
+        stop(worker)
+
+
 # ---------------------------------------------------------------- load
 @dataclass
 class Tally:
