@@ -227,6 +227,8 @@ ALERT_PLACEMENT_SWEEP_SECONDS = envint("ALERT_PLACEMENT_SWEEP_SECONDS", 10)
 # How long one request's ask for a worker stands before another request may ask
 # again (a lost ask costs at most this, or the sweep's period).
 ALERT_PLACEMENT_ASK_SECONDS = 5
+# Placers one placement task runs at once (PostgreSQL; SQLite takes one writer).
+ALERT_PLACEMENT_THREADS = envint("ALERT_PLACEMENT_THREADS", 3)
 
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {

@@ -80,6 +80,13 @@ def cache_down(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def one_alert_placer(settings: Any) -> None:
+    """Placers in threads have connections of their own, which cannot see a
+    test's open transaction: one placer, unless a test asks for more."""
+    settings.ALERT_PLACEMENT_THREADS = 1
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings: Any) -> None:
     # The real hasher is slow on purpose; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -169,3 +169,24 @@ def test_a_broker_that_cannot_be_reached_leaves_the_ask_open(
     cache.delete(PLACEMENT_ASKED)
     placement_ask()  # never raises: the sweep is the fallback
     assert cache.get(PLACEMENT_ASKED) is None  # the next request asks again
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_placers_in_threads_share_the_alerts_and_open_each_once(
+    settings: Any,
+) -> None:
+    """Three placers, each on its own connection over its own share of the ids:
+    every alert placed exactly once, and nothing left waiting."""
+    settings.ALERT_PLACEMENT_THREADS = 3
+    integration, _ = integration_create(name="prometheus", kind="generic")
+    for n in range(30):
+        signal = AlertSignal(dedup_key=f"disk-{n}", status="firing", title=f"disk {n}")
+        alert_accept(integration=integration, signals=[signal], payload={"n": n})
+    assert Alert.objects.filter(incident=None).count() == 30
+
+    assert alerts_place_awaiting() == 30
+    assert Incident.objects.count() == 30
+    assert not Alert.objects.filter(incident=None).exists()
+    assert not Alert.objects.filter(placed_at=None).exists()
+    assert alerts_place_awaiting() == 0
