@@ -56,7 +56,11 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/2"
 REPEAT_KEYS = 50
 BARE_PATH = "/bench/bare-insert/"
 GOAL = "goal: a new alert >= 0.5x the bare insert's req/s, with p95 <= 2x its p95"
-INCIDENT_GOAL = "goal: time-to-incident p95 < 2 s under load"
+INCIDENT_GOAL = "goal: time-to-incident p95 < 2 s at the steady rate"
+# The steady phase's new alerts per second: a storm of 1,500 new alerts a
+# minute, sent at that pace whatever the answers take.
+STEADY_RATE = 25.0
+BACKLOG_WAIT_SECONDS = 600
 # How long, after a phase of new alerts, the worker may take to open the last
 # of their incidents before the benchmark gives up on it.
 PLACEMENT_WAIT_SECONDS = 120.0
@@ -334,6 +338,45 @@ def phase_loop(
     )
 
 
+class PacedLoop(ClosedLoop):
+    """Requests started at a steady ``rate`` per second (each on the first free
+    connection), as senders in a storm deliver, rather than as fast as the
+    server answers."""
+
+    def __init__(self, *args: Any, rate: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rate = rate
+        self.started: float | None = None
+        self.scheduled = 0
+
+    def next_request(self) -> tuple[str, bytes | None] | None:
+        with self.lock:
+            if self.started is None:
+                self.started = time.perf_counter()
+            slot = self.started + self.scheduled / self.rate
+            self.scheduled += 1
+        delay = slot - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        return super().next_request()
+
+
+def run_accept(
+    port: int, endpoint: Endpoint, token: str, run_id: str, args: argparse.Namespace
+) -> PhaseResult:
+    """New alerts while no worker runs: each request's own cost, beside the bare
+    insert's (measured the same way)."""
+    keys = [f"{run_id}-{endpoint.kind}-accept-{i}" for i in range(args.requests)]
+    bodies = encoded_bodies(endpoint, token, keys)
+    loop = phase_loop(
+        port, endpoint, request_headers(token), bodies, args.requests, args.seconds
+    )
+    tally, elapsed = loop.run()
+    result = PhaseResult(endpoint.kind, "accept", tally, elapsed)
+    print_phase(result)
+    return result
+
+
 def run_endpoint(
     port: int, endpoint: Endpoint, token: str, run_id: str, args: argparse.Namespace
 ) -> list[PhaseResult]:
@@ -350,16 +393,38 @@ def run_endpoint(
     if warm_up.statuses["202"] != REPEAT_KEYS:
         report_failures(f"{endpoint.kind} warm-up", warm_up)
 
+    steady_keys = [f"{run_id}-{endpoint.kind}-steady-{i}" for i in range(args.requests)]
+    steady_bodies = encoded_bodies(endpoint, token, steady_keys)
     results = []
-    for phase, bodies in (("new", new_bodies), ("repeat", repeat_bodies)):
+    for phase, bodies in (
+        ("new", new_bodies),
+        ("steady", steady_bodies),
+        ("repeat", repeat_bodies),
+    ):
         loop = phase_loop(port, endpoint, headers, bodies, args.requests, args.seconds)
+        if phase == "steady":
+            loop = PacedLoop(
+                port,
+                "POST",
+                [endpoint.path],
+                headers,
+                args.requests,
+                args.seconds,
+                bodies=list(bodies),
+                expected="202",
+                timeout=HTTP_TIMEOUT_SECONDS,
+                rate=args.steady_rate,
+            )
         since = datetime.now(UTC)
         tally, elapsed = loop.run()
-        result = PhaseResult(endpoint.kind, phase, tally, elapsed)
-        if phase == "new":
-            result.to_incident, result.unplaced = times_to_incident(
-                endpoint.kind, since
-            )
+        to_incident, unplaced = (
+            times_to_incident(endpoint.kind, since)
+            if phase in ("new", "steady")
+            else ([], 0)
+        )
+        result = PhaseResult(
+            endpoint.kind, phase, tally, elapsed, to_incident, unplaced
+        )
         print_phase(result)
         results.append(result)
     return results
@@ -389,6 +454,27 @@ def times_to_incident(kind: str, since: datetime) -> tuple[list[float], int]:
         )
     ]
     return times, waiting
+
+
+def print_backlog_opened() -> None:
+    """Wait for the worker to open every alert accepted before it started, and
+    print how fast it did: its throughput with nothing else to do."""
+    from incidents.models import Alert
+
+    waiting = Alert.objects.filter(placed_at=None, maintenance_window=None)
+    backlog = waiting.count()
+    started = time.monotonic()
+    deadline = started + BACKLOG_WAIT_SECONDS
+    while waiting.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    elapsed = time.monotonic() - started
+    left = waiting.count()
+    print(
+        f"  worker opened the {backlog - left} incidents accepted before it "
+        f"started in {elapsed:.1f} s ({(backlog - left) / elapsed:.0f}/s)"
+        + (f"; {left} still waiting" if left else ""),
+        flush=True,
+    )
 
 
 BARE = Endpoint("bare insert", BARE_PATH, lambda key, token: {"key": key})
@@ -460,7 +546,9 @@ def print_sql(counts: dict[tuple[str, str], SqlCount], show_sql: bool) -> None:
 
 
 def print_table(
-    results: list[PhaseResult], counts: dict[tuple[str, str], SqlCount]
+    results: list[PhaseResult],
+    counts: dict[tuple[str, str], SqlCount],
+    steady_rate: float,
 ) -> None:
     """The summary: the bare insert first, then one row per endpoint and phase,
     each with its req/s and p95 as a ratio of the bare insert's."""
@@ -484,10 +572,19 @@ def print_table(
             f"{rate:>8.2f} {p95:>6.2f}"
         )
     print(TARGET)
+    print("accept: new alerts before the worker starts (the request's own cost);")
+    print("new: the same with the worker opening incidents on the same 2 cores")
     print(GOAL)
-    print("Time from a new alert's acceptance (202) to its incident, by the worker:")
+    print("Time from a new alert's acceptance (202) to its incident, by the worker,")
+    print(
+        "  new alerts as fast as the server takes them (the worker catches up after):"
+    )
     for r in results:
         if r.phase == "new":
+            print(f"  {r.endpoint:<12} {incident_figures(r)}")
+    print(f"  new alerts at a steady {steady_rate:g}/s:")
+    for r in results:
+        if r.phase == "steady":
             print(f"  {r.endpoint:<12} {incident_figures(r)}")
     print(INCIDENT_GOAL)
 
@@ -519,13 +616,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="At most this long per phase, in seconds (default 20).",
     )
     parser.add_argument(
+        "--steady-rate",
+        type=float,
+        default=STEADY_RATE,
+        help=f"New alerts per second of the steady phase (default {STEADY_RATE:g}).",
+    )
+    parser.add_argument(
         "--show-sql",
         action="store_true",
         help="Print the SQL statements of one new and one repeat alert.",
     )
     args = parser.parse_args(argv)
-    if args.requests < 1 or args.seconds <= 0:
-        parser.error("--requests and --seconds must be positive")
+    if args.requests < 1 or args.seconds <= 0 or args.steady_rate <= 0:
+        parser.error("--requests, --seconds and --steady-rate must be positive")
     return args
 
 
@@ -536,16 +639,23 @@ def load_phases(
     with (
         logged_gunicorn(env, "bench-gunicorn-") as (port, log),
         tempfile.NamedTemporaryFile(prefix="bench-worker-", suffix=".log") as wlog,
-        celery_worker(env, wlog),
     ):
         results = [run_bare(port, run_id, args)]
+        # Like the bare insert, with no worker running yet: what accepting a
+        # new alert costs the request itself. The worker opens these later.
         results += [
-            result
+            run_accept(port, endpoint, tokens[endpoint.kind], run_id, args)
             for endpoint in ENDPOINTS
-            for result in run_endpoint(
-                port, endpoint, tokens[endpoint.kind], run_id, args
-            )
         ]
+        with celery_worker(env, wlog):
+            print_backlog_opened()
+            results += [
+                result
+                for endpoint in ENDPOINTS
+                for result in run_endpoint(
+                    port, endpoint, tokens[endpoint.kind], run_id, args
+                )
+            ]
     if all(r.accepted == r.requests for r in results):
         log.unlink()
     else:
@@ -572,13 +682,13 @@ def measure(args: argparse.Namespace, env: dict[str, str], folder: str) -> int:
         tokens = create_integrations(env)
         counts = count_sql(tokens, run_id)
         print_sql(counts, args.show_sql)
-        print("Load (closed loop):", flush=True)
+        print("Load (closed loop; the steady phase paced):", flush=True)
         results = load_phases(env, tokens, run_id, args)
     except BenchError as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 1
     print()
-    print_table(results, counts)
+    print_table(results, counts, args.steady_rate)
     failed = [f"{r.endpoint} {r.phase}" for r in results if r.accepted == 0]
     if failed:
         print(f"no request was accepted in: {', '.join(failed)}", file=sys.stderr)
