@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "authcache",
     "incidents",
     "kb",
     "reviews",
@@ -181,6 +182,9 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "itsm",
+            # A Redis that hangs must cost a request a second, not a worker:
+            # every reader of the cache falls back to the database.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
         }
     }
     CELERY_BROKER_URL = REDIS_URL
@@ -242,6 +246,10 @@ CELERY_BEAT_SCHEDULE = {
     "notification-sweep": {
         "task": "incidents.tasks.notification_sweep_task",
         "schedule": float(envint("NOTIFICATION_SWEEP_SECONDS", 30)),
+    },
+    "pending-cache-drops": {
+        "task": "authcache.tasks.pending_cache_drops_task",
+        "schedule": 10.0,
     },
     "alert-placement-sweep": {
         "task": "incidents.tasks.alert_placement_sweep_task",
@@ -368,8 +376,17 @@ AUTH_PASSWORD_VALIDATORS = [
 # password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend with the permissions read from the cache (authcache/).
+    "authcache.permissions.CachedModelBackend",
 ]
+# Sessions read from the cache and kept in the database (authcache/sessions.py):
+# a cache that is down costs a query, never a sign-in; a logout ends the session
+# in both. A cached copy is kept at most this long.
+SESSION_ENGINE = "authcache.sessions"
+SESSION_CACHE_SECONDS = envint("SESSION_CACHE_SECONDS", 900)
+# Cached permissions: exact to the last change of role (a version), and kept at
+# most this long besides.
+PERMISSION_CACHE_SECONDS = envint("PERMISSION_CACHE_SECONDS", 900)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -8,6 +8,7 @@ from django.apps import apps as global_apps
 from django.conf import settings
 from django.core.cache import cache
 
+from authcache.permissions import VERSION_KEY as PERMISSIONS_VERSION_KEY
 from incidents.console.queue import CHOICES_KEY
 from incidents.models import PriorityMatrixCell, SlaPolicy
 from incidents.roles import Role
@@ -62,9 +63,11 @@ def migration_data(request: pytest.FixtureRequest) -> None:
 def fresh_console_choices() -> None:
     """The queue's select options and the SLA policies live in the shared cache,
     which outlives each test's rolled-back transaction: start every test without
-    them."""
+    them, nor any cached permissions."""
     cache.delete(CHOICES_KEY)
     cache.delete(POLICIES_KEY)
+    # Cached permissions are keyed by user id, which a new test may reuse.
+    cache.delete(PERMISSIONS_VERSION_KEY)
 
 
 @pytest.fixture
@@ -75,7 +78,7 @@ def cache_down(monkeypatch: pytest.MonkeyPatch) -> None:
     def down(*args: Any, **kwargs: Any) -> None:
         raise ConnectionError("cache down")
 
-    for method in ("get", "set", "delete"):
+    for method in ("get", "set", "add", "delete", "get_many", "delete_many"):
         monkeypatch.setattr(shared.cache, method, down)
 
 

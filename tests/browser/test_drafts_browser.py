@@ -9,6 +9,7 @@ import pytest
 from django.contrib.sessions.models import Session
 from playwright.sync_api import expect
 
+from authcache.sessions import sessions_end
 from incidents import services
 from incidents.models import Incident
 from incidents.roles import Role
@@ -66,7 +67,8 @@ def test_note_comes_back_after_a_reload_and_an_expired_session(
     expect(note).to_have_value(NOTE)
     expect(page.get_by_text("Restored what you typed here")).to_be_visible()
 
-    Session.objects.all().delete()  # the session expires while the agent types
+    # The session expires while the agent types.
+    sessions_end(Session.objects.values_list("session_key", flat=True))
     note.press_sequentially(" (and retries)")
     page.get_by_role("button", name="Add").click()
     expect(page.get_by_role("button", name="Log in")).to_be_visible()

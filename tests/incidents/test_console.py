@@ -256,14 +256,14 @@ def test_queue_costs_constant_queries(
 ) -> None:
     for _ in range(count):
         incident_in(S.TRIAGED, org)
-    # session, user, permissions (2), my teams, the page of incidents, their
-    # services; the first time also the categories, teams, services and team
+    # the user, my teams, the page of incidents, their services (the session
+    # and the permissions come from the cache); the first time also the categories, teams, services and team
     # members the selects offer, which later requests take from the cache
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(8):
         assert browser.get("/console/").status_code == 200
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(4):
         assert browser.get("/console/").status_code == 200
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(4):
         response = browser.get("/console/", HTTP_HX_REQUEST="true")
     assert response.status_code == 200
 
@@ -388,7 +388,7 @@ def test_page_costs_constant_queries(
     # The SLA policies come from the cache, filled by the writes above. The edit
     # form's categories and services are two of them; the P2 is a major
     # incident, whose responders and stakeholders are two more.
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(15):
         assert browser.get(page(incident)).status_code == 200
 
 

@@ -238,7 +238,7 @@ def test_the_major_incident_page_costs_constant_queries(
     )
     client = signed_in(org.incident_manager)
     client.get(f"/console/{incident.number}/")  # the SLA policies' cache
-    with django_assert_num_queries(24):
+    with django_assert_num_queries(21):
         assert client.get(f"/console/{incident.number}/").status_code == 200
 
 

@@ -159,8 +159,8 @@ def test_the_bell_counts_unread_in_one_query_beyond_the_sign_in(
     imani: Client, django_assert_num_queries: Any
 ) -> None:
     imani.get("/console/notifications/bell/")  # warm: permissions cached per user
-    # The session, the user, the role's permissions (two), and one COUNT.
-    with django_assert_num_queries(5):
+    # The user and one COUNT (the session and the permissions: from the cache).
+    with django_assert_num_queries(2):
         response = imani.get("/console/notifications/bell/")
     assert response.status_code == 200
     assert b'<span class="bell-count">2<' in response.content

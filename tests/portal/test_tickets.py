@@ -142,9 +142,9 @@ def test_the_ticket_page_costs_constant_queries(
             incident=incident, by=org.agent, body=f"Update {n}", is_public=True
         )
     client = _client(org.requester)
-    # session, user, permissions (user, groups), the ticket, its services, replies
+    # user, the ticket, its services, replies (session, permissions: cached)
     # with authors, their files, the report's files, public updates
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(7):
         response = client.get(f"/portal/tickets/{incident.number}/")
     assert response.content.count(b'class="note reply"') == replies
 

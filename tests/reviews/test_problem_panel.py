@@ -64,7 +64,7 @@ def test_the_panel_costs_the_same_with_more_incidents(
     client = client_for(org.agent)
     url = reverse("reviews:problem_panel", args=[problem.number])
     client.get(url)  # the session, once
-    with django_assert_num_queries(7) as one:
+    with django_assert_num_queries(4) as one:
         client.get(url)
     for n in range(4):
         link_one(f"More {n}")

@@ -299,7 +299,7 @@ def test_my_action_items_overdue_first_in_constant_queries(
     ActionItem.objects.filter(pk=overdue.pk).update(due_on=today - timedelta(days=2))
     client = client_for(org.agent)
     client.get(reverse("reviews:my_action_items"))  # warm the session
-    with django_assert_num_queries(5):  # session, user, perms, teams, items
+    with django_assert_num_queries(2):  # user, items (session, perms: cached)
         page = client.get(reverse("reviews:my_action_items")).content.decode()
     assert page.index(overdue.title) < page.index(later.title)
     assert "overdue" in page
