@@ -15,7 +15,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from incidents import selectors, services
 from incidents.access import add_service_errors, area_required, draft_key
@@ -142,14 +142,15 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
 
 
 def _incident_for(request: HttpRequest, number: str) -> Incident:
+    # What every page shows, in the main query. The incident it was merged into
+    # or follows up, and its problem, are full rows read only when set (one
+    # query each): joined always, they tripled the query's columns and its
+    # planning time for a line most incidents never show.
     visible = selectors.incidents_visible_to(request.user).select_related(
         "category",
         "team",
         "assignee",
         "requester",
-        "merged_into",
-        "follows_up",
-        "problem",
         "status_entry",  # the status page's card, without a query of its own
         "major__commander",
         "major__comms_lead",
@@ -226,17 +227,11 @@ def _major_initial(major: MajorIncident | None) -> dict[str, Any]:
     }
 
 
-def _detail(
-    request: HttpRequest,
-    incident: Incident,
-    bound: dict[str, django_forms.Form] | None = None,
-    status: int = 200,
-) -> HttpResponse:
-    """The incident page. ``bound`` holds forms that failed, with what was typed."""
-    services_now = list(incident.services.all())
-    major = _major_of(incident)
-    now = timezone.now()
-    initial = {
+def _initial(
+    incident: Incident, major: MajorIncident | None, services_now: list[Any]
+) -> dict[str, Any]:
+    """What every action's form starts from."""
+    return {
         "version": incident.version,
         # Stakeholder updates go public by default once the status page tells of
         # the incident (its entry published), not before.
@@ -249,12 +244,51 @@ def _detail(
         "services": [service.pk for service in services_now],
         **_major_initial(major),
     }
+
+
+# Shown open on the page; every other action's form is fetched when opened.
+EAGER = ("note", "update")
+_ENDED = ("closed", "cancelled", "merged")
+
+
+def offered_actions(
+    user: Any, incident: Incident, major: MajorIncident | None, allowed: set[str]
+) -> set[str]:
+    """The actions the incident page offers this person now (the template shows
+    exactly these, and the form of any other is not served)."""
+    offered = set(allowed)
+    if incident.status in _ENDED:
+        return offered
+    offered.add("note")
+    if user.has_perm("incidents.work_incident"):
+        offered.add("update")
+        if incident.status != "resolved":
+            offered |= {"assign", "edit", "escalate"}
+    if user.has_perm("incidents.manage_major_incidents"):
+        offered |= set(MAJOR_ACTIONS) if major else {"declare_major"}
+    return offered
+
+
+def _detail(
+    request: HttpRequest,
+    incident: Incident,
+    bound: dict[str, django_forms.Form] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The incident page. ``bound`` holds forms that failed, with what was typed."""
+    services_now = list(incident.services.all())
+    major = _major_of(incident)
+    now = timezone.now()
+    allowed = set(selectors.incident_allowed_transitions(incident, request.user))
+    # Only the forms the first screen shows are rendered; each collapsed one is
+    # fetched when it is opened (``incident_action`` answers GET with it).
+    offered = offered_actions(request.user, incident, major, allowed)
+    initial = _initial(incident, major, services_now)
     blank = {
         name: _form(name, incident, initial=initial)
-        for name in ACTIONS
-        if name in ACTION_LABELS
+        for name in EAGER
+        if name in offered
     }
-    allowed = set(selectors.incident_allowed_transitions(incident, request.user))
     # The first screen holds the newest entries and notes; "?timeline=all" and
     # "?notes=all" ask for more.
     timeline = selectors.incident_timeline(
@@ -279,11 +313,12 @@ def _detail(
         "services": services_now,
         "failed": failed,
         "transitions": [
-            (name, label, blank[name])
+            (name, label)
             for name, label in TRANSITION_LABELS.items()
             if name in allowed
         ],
         "forms": blank,
+        "offered": offered,
         "notes": notes,
         "older_notes": older_notes,
         "whole_timeline": request.GET.get("timeline") == "all",
@@ -378,16 +413,20 @@ def _form(action: str, incident: Incident, **kwargs: Any) -> django_forms.Form:
     return form_class(auto_id=f"{action}-%s", label_suffix="", **kwargs)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @console_required
 def incident_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
-    """Run one action on the incident. On success, back to the page. If it fails,
-    the page comes back with the form as it was typed and the reason: 400 for
-    bad input, 409 when the state does not allow it or someone else changed the
-    incident meanwhile (the text is kept; nothing is overwritten)."""
+    """GET: the action's form, as the incident page fetches it when it is opened
+    (alone for htmx, on a page of its own otherwise). POST: run the action. On
+    success, back to the page. If it fails, the page comes back with the form as
+    it was typed and the reason: 400 for bad input, 409 when the state does not
+    allow it or someone else changed the incident meanwhile (the text is kept;
+    nothing is overwritten)."""
     if action not in ACTIONS:
         raise Http404
     incident = _incident_for(request, number)
+    if request.method == "GET":
+        return _action_form(request, incident, action)
     form = _form(action, incident, data=request.POST, files=request.FILES)
     if not form.is_valid():
         return _detail(request, incident, {action: form}, status=400)
@@ -419,6 +458,31 @@ def incident_action(request: HttpRequest, number: str, action: str) -> HttpRespo
     saved = draft_key(request, incident.number, action)
     messages.success(request, "Done.", extra_tags=saved)
     return redirect("incidents:detail", number=incident.number)
+
+
+def _action_form(request: HttpRequest, incident: Incident, action: str) -> HttpResponse:
+    """One action's blank form, if the page offers it now; 409 with why not
+    otherwise (someone moved the incident on since the page was loaded)."""
+    major = _major_of(incident)
+    allowed = set(selectors.incident_allowed_transitions(incident, request.user))
+    label = ACTION_LABELS[action]
+    context: dict[str, Any] = {
+        "incident": incident,
+        "action": action,
+        "label": label,
+        "draft": draft_key(request, incident.number, ""),
+    }
+    status = 200
+    if action in offered_actions(request.user, incident, major, allowed):
+        initial = _initial(incident, major, list(incident.services.all()))
+        context["form"] = _form(action, incident, initial=initial)
+    else:
+        status = 409
+    if request.htmx:
+        return render(
+            request, "incidents/partials/action_fetched.html", context, status=status
+        )
+    return render(request, "incidents/incident_action.html", context, status=status)
 
 
 def _fresh(incident: Incident) -> Incident:

@@ -205,6 +205,30 @@
     }
     document.addEventListener("input", remember);
     document.addEventListener("change", remember);
+    // A collapsed form with a draft is opened, so that it is fetched ...
+    document.querySelectorAll("[data-draft-lazy]").forEach(function (lazy) {
+      var details = lazy.closest("details");
+      if (details && !held[lazy.getAttribute("data-draft-lazy")] &&
+          read(lazy.getAttribute("data-draft-lazy"))) {
+        details.open = true;
+      }
+    });
+    // ... and a fetched form gets its draft back as it arrives.
+    document.addEventListener("htmx:load", function (event) {
+      var root = event.detail && event.detail.elt;
+      if (!root || !root.querySelectorAll) {
+        return;
+      }
+      var fetched = root.matches && root.matches("form[data-draft]") ? [root] : [];
+      fetched = fetched.concat(Array.prototype.slice.call(root.querySelectorAll("form[data-draft]")));
+      fetched.forEach(function (form) {
+        var key = form.getAttribute("data-draft");
+        var draft = held[key] ? null : read(key);
+        if (draft && restore(form, draft)) {
+          held[key] = true;
+        }
+      });
+    });
   }
 
   // After htmx (loaded before this file) has set the page up, so the change

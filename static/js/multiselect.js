@@ -8,6 +8,10 @@
   "use strict";
 
   function enhance(select) {
+    if (select.hasAttribute("data-enhanced")) {
+      return;
+    }
+    select.setAttribute("data-enhanced", "");
     var box = document.createElement("div");
     box.className = "multi-select";
     var filter = document.createElement("input");
@@ -65,4 +69,13 @@
   Array.prototype.forEach.call(
     document.querySelectorAll("select[data-multi-select]"), enhance
   );
+  // Forms fetched later (the incident page's collapsed actions).
+  document.addEventListener("htmx:load", function (event) {
+    var root = event.detail && event.detail.elt;
+    if (root && root.querySelectorAll) {
+      Array.prototype.forEach.call(
+        root.querySelectorAll("select[data-multi-select]"), enhance
+      );
+    }
+  });
 })();

@@ -385,10 +385,10 @@ def test_page_costs_constant_queries(
             body=f"file {n}",
             files=attachments_check([SimpleUploadedFile(f"{n}.log", b"ok")]),
         )
-    # The SLA policies come from the cache, filled by the writes above. The edit
-    # form's categories and services are two of them; the P2 is a major
-    # incident, whose responders and stakeholders are two more.
-    with django_assert_num_queries(15):
+    # The SLA policies come from the cache, filled by the writes above. The P2
+    # is a major incident, whose responders and stakeholders are two of them;
+    # the collapsed actions' forms (and their choices) are fetched when opened.
+    with django_assert_num_queries(12):
         assert browser.get(page(incident)).status_code == 200
 
 
@@ -533,10 +533,46 @@ def test_action_not_allowed_now_is_409(org: SimpleNamespace, browser: Client) ->
     assert "it is new" in response.content.decode()
 
 
-def test_actions_are_post_only(org: SimpleNamespace, browser: Client) -> None:
+def test_an_action_answers_get_with_its_form_and_nothing_else(
+    org: SimpleNamespace, browser: Client
+) -> None:
     incident = incident_in(S.NEW, org)
-    assert browser.get(page(incident, "note/")).status_code == 405
+    form = browser.get(page(incident, "triage/"), HTTP_HX_REQUEST="true")
+    assert form.status_code == 200
+    html = form.content.decode()
+    assert html.lstrip().startswith("<form") and 'id="triage-category"' in html
+    assert "<html" not in html
+    # Without htmx (no JavaScript: the placeholder's link), a page of its own.
+    assert "<html" in browser.get(page(incident, "triage/")).content.decode()
+    assert browser.put(page(incident, "note/")).status_code == 405
     assert browser.post(page(incident, "explode/")).status_code == 404
+    assert browser.get(page(incident, "explode/")).status_code == 404
+
+
+def test_a_form_not_offered_now_is_not_served(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    """A new incident cannot be resolved: its resolve form is refused with why,
+    and changes nothing."""
+    incident = incident_in(S.NEW, org)
+    answer = browser.get(page(incident, "resolve/"), HTTP_HX_REQUEST="true")
+    assert answer.status_code == 409
+    assert "no longer offered" in answer.content.decode()
+    assert "<form" not in answer.content.decode()
+    requester = signed_in(org.requester)
+    assert requester.get(page(incident, "triage/")).status_code in (302, 403)
+
+
+def test_the_page_holds_only_the_forms_its_first_screen_shows(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    incident = incident_in(S.INVESTIGATING, org)
+    html = browser.get(page(incident)).content.decode()
+    assert 'id="note-body"' in html  # open on the page
+    assert 'id="resolve-resolution"' not in html and 'id="edit-title"' not in html
+    for action in ("resolve", "assign", "edit", "escalate"):
+        url = f"/console/{incident.number}/{action}/"
+        assert f'data-lazy-form="{url}"' in html and f'href="{url}"' in html
 
 
 def test_user_text_is_escaped_on_the_page(

@@ -238,7 +238,7 @@ def test_the_major_incident_page_costs_constant_queries(
     )
     client = signed_in(org.incident_manager)
     client.get(f"/console/{incident.number}/")  # the SLA policies' cache
-    with django_assert_num_queries(21):
+    with django_assert_num_queries(12):  # the forms' choices: when opened
         assert client.get(f"/console/{incident.number}/").status_code == 200
 
 
@@ -281,3 +281,21 @@ def test_the_major_view_sorts_by_update_due_and_shows_it(
     assert (
         '<td class="update-cell"><strong class="late">overdue</strong>' in html.decode()
     )
+
+
+@pytest.mark.parametrize("many", [False, True])
+def test_the_major_forms_cost_constant_queries_when_opened(
+    org: SimpleNamespace, django_assert_num_queries: Any, many: bool
+) -> None:
+    incident = log_p1(org)
+    people = [make_user(role=Role.AGENT) for _ in range(6 if many else 0)]
+    services.incident_set_stakeholders(
+        incident=incident, by=org.incident_manager, people=people, addresses=[]
+    )
+    client = signed_in(org.incident_manager)
+    url = f"/console/{incident.number}/major_stakeholders/"
+    client.get(url, HTTP_HX_REQUEST="true")
+    with django_assert_num_queries(6):
+        answer = client.get(url, HTTP_HX_REQUEST="true")
+    assert answer.status_code == 200
+    assert answer.content.decode().count("selected") >= len(people)
