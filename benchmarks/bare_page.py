@@ -4,8 +4,9 @@ same size).
 
 It is served by its own gunicorn (the same workers, database and session cookie as
 the project's) with the least a signed-in Django page needs: the session and
-authentication middleware, the auth, contenttypes and sessions apps, one ORM-free
-query and a template. Whatever the project's pages cost beyond it is the project's
+authentication middleware, the auth, contenttypes and sessions apps (Django's
+database sessions: a query for the session, one for the user), one ORM-free query
+and a template. Whatever the project's pages cost beyond it is the project's
 own: its middleware, permissions, queries and rendering.
 """
 
@@ -26,12 +27,16 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
+    "authcache",
 ]
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
 ]
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# The project's backend, by name only: a session remembers the backend that
+# signed it in and is refused by a server without it. This page checks no
+# permission, and reads its sessions with Django's own database engine.
+AUTHENTICATION_BACKENDS = ["authcache.permissions.CachedModelBackend"]
 ROOT_URLCONF = "{URLS_MODULE}"
 TEMPLATES = [{{"BACKEND": "django.template.backends.django.DjangoTemplates"}}]
 USE_TZ = True
