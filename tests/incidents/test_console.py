@@ -14,7 +14,7 @@ from django.test import Client
 
 from incidents import selectors, services
 from incidents.console.queue import countdown
-from incidents.models import Incident, IncidentEvent, IncidentNote
+from incidents.models import Incident, IncidentEvent, IncidentNote, MajorIncident
 from incidents.services.attachments import attachments_check
 from tests.factories import (
     make_incident,
@@ -766,3 +766,18 @@ def test_a_short_timeline_is_shown_whole(org: SimpleNamespace) -> None:
     found = selectors.incident_timeline(incident=incident)
     assert not found.truncated
     assert len(found.events) == incident.events.count()
+
+
+def test_an_ended_incident_offers_no_major_declaration(org: SimpleNamespace) -> None:
+    closed, live = incident_in(S.CLOSED, org), incident_in(S.INVESTIGATING, org)
+    # The org's incidents are P2s, declared major by the system: as if they were
+    # not, so that only the state decides.
+    MajorIncident.objects.filter(incident__in=[closed, live]).delete()
+    manager = signed_in(org.incident_manager)
+    html = manager.get(page(closed)).content.decode()
+    assert "act-declare_major" not in html and "Declare major incident" not in html
+    answer = manager.get(page(closed, "declare_major/"), HTTP_HX_REQUEST="true")
+    assert answer.status_code == 409
+    assert "act-declare_major" in manager.get(page(live)).content.decode()
+    answer = manager.get(page(live, "declare_major/"), HTTP_HX_REQUEST="true")
+    assert answer.status_code == 200 and 'id="declare_major-' in answer.content.decode()
