@@ -69,11 +69,6 @@ class SessionStore(DBStore):
             self._cache_put(data, self._cache_seconds(expiry=stored.expire_date))
         return data
 
-    def exists(self, session_key: str) -> bool:
-        # Asked when a key is made: the database decides, so a cache that is
-        # down cannot hand out a key in use.
-        return super().exists(session_key)
-
     def save(self, must_create: bool = False) -> None:
         super().save(must_create)
         if not self._cache_put(self._session, self._cache_seconds()):
@@ -89,13 +84,6 @@ class SessionStore(DBStore):
         cache_drop(
             self.cache_key_prefix + session_key, alias=settings.SESSION_CACHE_ALIAS
         )
-
-    def flush(self) -> None:
-        """End the session: the data, the database row and the cached copy; a new
-        key is made for whatever the request stores next."""
-        self.clear()
-        self.delete(self.session_key)
-        self._session_key = None
 
 
 def sessions_end(session_keys: Iterable[str]) -> None:

@@ -28,15 +28,10 @@ def alert_delivery_prune_task() -> int:
 
 @shared_task
 def alert_placement_task() -> int:
-    """Right after an alert is accepted: open, join or hold the incidents of
-    every alert that waits for one. Safe to run twice, and in many workers."""
-    return alerts_place_awaiting()
-
-
-@shared_task
-def alert_placement_sweep_task() -> int:
-    """Every few seconds (beat): the same, for alerts whose task was lost (the
-    broker was down, a worker died). Safe to run twice."""
+    """Open, join or hold the incidents of every alert that waits for one: asked
+    right after an alert is accepted, and run by beat every few seconds for
+    alerts whose ask was lost (the broker was down, a worker died). Safe to run
+    twice, and in many workers."""
     return alerts_place_awaiting()
 
 

@@ -252,7 +252,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 10.0,
     },
     "alert-placement-sweep": {
-        "task": "incidents.tasks.alert_placement_sweep_task",
+        "task": "incidents.tasks.alert_placement_task",
         "schedule": float(ALERT_PLACEMENT_SWEEP_SECONDS),
     },
     "alert-maintenance-sweep": {

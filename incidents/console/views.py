@@ -248,7 +248,6 @@ def _initial(
 
 # Shown open on the page; every other action's form is fetched when opened.
 EAGER = ("note", "update")
-_ENDED = ("closed", "cancelled", "merged")
 
 
 def offered_actions(
@@ -257,12 +256,12 @@ def offered_actions(
     """The actions the incident page offers this person now (the template shows
     exactly these, and the form of any other is not served)."""
     offered = set(allowed)
-    if incident.status in _ENDED:
+    if incident.status in Incident.FINAL_STATUSES:
         return offered
     offered.add("note")
     if user.has_perm("incidents.work_incident"):
         offered.add("update")
-        if incident.status != "resolved":
+        if incident.status != Incident.Status.RESOLVED:
             offered |= {"assign", "edit", "escalate"}
     if user.has_perm("incidents.manage_major_incidents"):
         offered |= set(MAJOR_ACTIONS) if major else {"declare_major"}
@@ -351,7 +350,6 @@ def _detail(
         "can_manage_major": request.user.has_perm("incidents.manage_major_incidents"),
         "duplicates": incident.duplicates.only("id"),
         "attachments": incident.attachments.all(),
-        "can_work": request.user.has_perm("incidents.work_incident"),
         "draft": draft_key(request, incident.number, ""),
         **status_card(request.user, incident),
     }

@@ -20,7 +20,7 @@ from incidents.services.alerts import (
     integration_create,
     placement_ask,
 )
-from incidents.tasks import alert_placement_sweep_task
+from incidents.tasks import alert_placement_task
 
 pytestmark = pytest.mark.django_db
 
@@ -99,7 +99,7 @@ def test_the_sweep_places_what_a_lost_message_left(accept: Any) -> None:
     accept("db-1")
     accept("db-2")
     # No worker ever ran (the message was lost): the beat sweep finds them.
-    assert alert_placement_sweep_task() == 2
+    assert alert_placement_task() == 2
     assert Incident.objects.count() == 2
 
 
@@ -124,7 +124,7 @@ def test_a_placement_that_dies_halfway_leaves_nothing_and_the_alert_waits(
     assert Alert.objects.get(dedup_key="db-1").incident is None  # still waits
     assert Incident.objects.count() == 1  # its half-opened incident rolled back
     monkeypatch.setattr(alert_placement, "alert_place", real)
-    assert alert_placement_sweep_task() == 1
+    assert alert_placement_task() == 1
 
 
 def test_a_grouped_integration_groups_accepted_alerts(accept: Any) -> None:
