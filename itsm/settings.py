@@ -208,6 +208,15 @@ else:
     for _folder in ("queue", "control"):
         (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
 
+# Rendered HTML kept by its content (itsm/fragments.py): a key is a digest of all
+# a fragment prints, so each process keeps its own copies and none is ever stale.
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "fragments",
+    # About 30 KB a fragment at most: a few tens of MB a process.
+    "OPTIONS": {"MAX_ENTRIES": envint("FRAGMENT_CACHE_ENTRIES", 1000)},
+}
+
 # ---------------------------------------------------------------- Celery
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

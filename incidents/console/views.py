@@ -14,14 +14,15 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_http_methods, require_POST
 
 from incidents import selectors, services
 from incidents.access import add_service_errors, area_required, draft_key
-from incidents.console import forms, queue
+from incidents.console import forms, lines, queue
 from incidents.console.header import header_for
-from incidents.console.timeline import describe
 from incidents.exceptions import IncidentConflict
 from incidents.models import (
     Impact,
@@ -35,6 +36,7 @@ from incidents.models import (
 from incidents.services.actions import incident_act
 from incidents.sla.sync import sla_clocks
 from incidents.status.selectors import status_card
+from itsm.fragments import kept, rendered
 
 CONSOLE = "incidents.use_agent_console"
 
@@ -68,7 +70,12 @@ def console(request: HttpRequest) -> HttpResponse:
     )
     query = request.GET.copy()
     query.pop("after", None)
-    context = {"page": page, "view": filters["view"], "query": query}
+    context = {
+        "page": page,
+        "rows_html": rendered("incidents/partials/queue_rows.html", rows=page.rows),
+        "view": filters["view"],
+        "query": query,
+    }
     if term and not page.rows and not request.GET.get("after"):
         context["elsewhere"] = _hits_elsewhere(request, filters, term, now)
     if request.htmx:
@@ -250,6 +257,24 @@ def _initial(
 EAGER = ("note", "update")
 
 
+def blank_fields_html(form: django_forms.Form) -> SafeString:
+    """The fields of a blank action form, kept by what they print: its class,
+    its ids and each field's starting value (the incident's version among them)."""
+    values = {
+        "form": type(form).__qualname__,
+        "auto_id": form.auto_id,
+        "initial": [
+            (name, form.get_initial_for_field(field, name))
+            for name, field in form.fields.items()
+        ],
+    }
+    return kept(
+        "incidents/partials/form_fields.html",
+        values,
+        lambda: render_to_string("incidents/partials/form_fields.html", {"form": form}),
+    )
+
+
 def offered_actions(
     user: Any, incident: Incident, major: MajorIncident | None, allowed: set[str]
 ) -> set[str]:
@@ -317,17 +342,24 @@ def _detail(
             if name in allowed
         ],
         "forms": blank,
+        "kept_fields": {name: blank_fields_html(form) for name, form in blank.items()},
         "offered": offered,
-        "notes": notes,
+        "note_lines": rendered(
+            "incidents/partials/note_lines.html", lines=lines.note_lines(notes)
+        ),
+        "notes_shown": len(notes),
         "older_notes": older_notes,
         "whole_timeline": request.GET.get("timeline") == "all",
         "timeline_limit": selectors.TIMELINE_LIMIT,
-        "updates": incident.updates.select_related("author"),
+        "update_lines": rendered(
+            "incidents/partials/update_lines.html",
+            lines=lines.update_lines(incident.updates.select_related("author")),
+        ),
         "timeline": timeline,
-        "entries": [
-            (entry, "" if getattr(entry, "is_repeat_line", False) else describe(entry))
-            for entry in timeline.entries
-        ],
+        "timeline_lines": rendered(
+            "incidents/partials/timeline_lines.html",
+            lines=lines.timeline_lines(timeline.entries),
+        ),
         "escalation": next(
             (
                 event

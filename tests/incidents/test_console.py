@@ -781,3 +781,57 @@ def test_an_ended_incident_offers_no_major_declaration(org: SimpleNamespace) -> 
     assert "act-declare_major" in manager.get(page(live)).content.decode()
     answer = manager.get(page(live, "declare_major/"), HTTP_HX_REQUEST="true")
     assert answer.status_code == 200 and 'id="declare_major-' in answer.content.decode()
+
+
+# ---------------------------------------------------------------- kept fragments
+def test_the_page_shows_what_changed_since_it_was_last_rendered(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    # The timeline, notes and updates are kept by what they print
+    # (itsm.fragments); each change below must still show at the next load.
+    incident = incident_in(S.INVESTIGATING, org)
+    before = browser.get(page(incident)).content.decode()
+    services.incident_add_note(
+        incident=incident, by=org.agent, kind="work_note", body="Relay restarted"
+    )
+    services.incident_post_update(incident=incident, by=org.agent, body="Mitigated")
+    old_name = org.agent.username
+    assert f"· {old_name}" in before
+    org.agent.username = "renamed-agent"
+    org.agent.save(update_fields=["username"])
+    after = browser.get(page(incident)).content.decode()
+    assert "Relay restarted" not in before and "Relay restarted" in after
+    assert "Mitigated" not in before and "Mitigated" in after
+    assert after.count("· Work note ·") == before.count("· Work note ·") + 1
+    # Every line naming the agent names them as they are called now.
+    assert "· renamed-agent ·" in after
+    for shown in (f"· {old_name} ·", f"· {old_name}:", f"· {old_name}</li>"):
+        assert shown not in after
+
+
+def test_the_queue_shows_a_change_at_the_next_load(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    incident = incident_in(S.TRIAGED, org)
+    assert "Printer on fire" not in browser.get("/console/").content.decode()
+    Incident.objects.filter(pk=incident.pk).update(title="Printer on fire")
+    assert "Printer on fire" in browser.get("/console/").content.decode()
+    services.incident_assign(incident=incident, by=org.agent, assignee=org.agent)
+    row = re.search(
+        rf"<tr[^>]*>(?:(?!</tr>).)*{incident.number}(?:(?!</tr>).)*</tr>",
+        browser.get("/console/").content.decode(),
+        re.S,
+    )
+    assert row is not None and org.agent.username in row.group(0)
+
+
+def test_the_eagerly_rendered_forms_have_choices_fixed_in_code() -> None:
+    # Their blank fields are kept by class, ids and starting values alone
+    # (views.blank_fields_html); a choice read from the database would be missed.
+    from django import forms as django_forms
+
+    from incidents.console import views
+
+    for name in views.EAGER:
+        for field in views.ACTIONS[name]().fields.values():
+            assert not isinstance(field, django_forms.ModelChoiceField), name

@@ -1,0 +1,75 @@
+"""HTML fragments rendered once for what they print.
+
+The long lists of the busiest pages (the queue's rows, an incident's timeline,
+notes and updates) are rendered by Django's template engine at a few microseconds
+a value, which on a page of 50 rows is most of the page's time. Most requests
+print exactly what the previous one printed: the queue polls itself, and agents
+reload an incident far more often than it changes.
+
+So such a list is rendered from plain value objects (frozen dataclasses, nothing
+that reads the database) by a template that sees only them, and the HTML is kept
+under a digest of everything it depends on: the template's name, the values'
+``repr``, the reader's time zone and language. The key is the content, so a kept
+copy can never be stale and nothing has to be told of a change; a changed value is
+a new key, and old ones age out. That is also why the copies live in each
+process's memory (the ``fragments`` cache, see settings) rather than Redis: no
+round trip, nothing shared to go down, and no copy for another process to miss.
+
+The fragment's template gets no request, so it cannot print anything of the
+reader's (the CSRF token, permissions) that the key does not cover.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from django.core.cache import caches
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
+
+CACHE_ALIAS = "fragments"
+# A kept fragment is dropped after this long unused, or sooner when the cache is
+# full: it is only ever a saving, never needed.
+FRAGMENT_SECONDS = 600
+
+
+def fragment_key(template_name: str, values: dict[str, Any]) -> str:
+    """The key of ``template_name`` rendered with ``values``: a digest of the
+    template's name, the values (by ``repr``, in name order), and the active time
+    zone and language, which change how dates and words print."""
+    text = repr(
+        (
+            template_name,
+            sorted(values.items()),
+            timezone.get_current_timezone_name(),
+            translation.get_language(),
+        )
+    )
+    digest = hashlib.blake2b(text.encode(), digest_size=20).hexdigest()
+    return f"fragment:{digest}"
+
+
+def kept(name: str, values: dict[str, Any], render: Callable[[], str]) -> SafeString:
+    """The HTML ``render()`` makes, kept under ``name`` and ``values``: the caller
+    promises that ``render()`` prints only what ``values`` say (see ``rendered``)."""
+    cache = caches[CACHE_ALIAS]
+    key = fragment_key(name, values)
+    html = cache.get(key)
+    if html is None:
+        html = render()
+        cache.set(key, html, FRAGMENT_SECONDS)
+    # Made by the template engine, which escaped every value.
+    return mark_safe(html)  # noqa: S308
+
+
+def rendered(template_name: str, **values: Any) -> SafeString:
+    """``template_name`` rendered with ``values`` alone (no request), or the copy
+    kept from an earlier request that had the same values.
+
+    Every value must print the same whenever its ``repr`` is the same: plain data
+    (str, int, datetime, tuples) or frozen dataclasses of it, never a model
+    instance (its ``repr`` is its name, not its content)."""
+    return kept(template_name, values, lambda: render_to_string(template_name, values))
