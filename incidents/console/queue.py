@@ -210,6 +210,14 @@ class ConsoleChoices:
     services: tuple[Choice, ...]
     members: dict[int, tuple[Choice, ...]]
 
+    def teams_of(self, user_id: int) -> list[int]:
+        """The teams ``user_id`` is an active member of."""
+        return [
+            pk
+            for pk, agents in self.members.items()
+            if any(agent_id == user_id for agent_id, _ in agents)
+        ]
+
     def agents_of(self, team_ids: Iterable[int]) -> list[Choice]:
         """The active members of these teams, each once, by username."""
         agents = {agent for pk in team_ids for agent in self.members.get(pk, ())}

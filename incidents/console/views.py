@@ -48,9 +48,11 @@ console_required = area_required(CONSOLE, home="incidents:console")
 def console(request: HttpRequest) -> HttpResponse:
     """The queue. With an ``HX-Request`` header only the table is rendered: the
     page polls it, keeping its filters, selection and scroll."""
-    team_ids = list(request.user.teams.values_list("pk", flat=True))
     # The table alone too: the filters it keeps are checked against the options.
     choices = queue.console_choices()
+    # From the options too, which a change of membership clears: the rows
+    # themselves are chosen by the database (incidents_visible_to, the views).
+    team_ids = choices.teams_of(request.user.pk)
     form = forms.QueueFilterForm(request.GET or None, choices=choices)
     filters = form.cleaned_data if form.is_valid() else {}
     if not filters.get("view"):

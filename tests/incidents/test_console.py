@@ -256,14 +256,15 @@ def test_queue_costs_constant_queries(
 ) -> None:
     for _ in range(count):
         incident_in(S.TRIAGED, org)
-    # the user, my teams, the page of incidents, their services (the session
-    # and the permissions come from the cache); the first time also the categories, teams, services and team
-    # members the selects offer, which later requests take from the cache
-    with django_assert_num_queries(8):
+    # the user, the page of incidents, their services (the session and the
+    # permissions come from the cache); the first time also the categories,
+    # teams, services and team members the selects offer (and which teams are
+    # mine), which later requests take from the cache
+    with django_assert_num_queries(7):
         assert browser.get("/console/").status_code == 200
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         assert browser.get("/console/").status_code == 200
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         response = browser.get("/console/", HTTP_HX_REQUEST="true")
     assert response.status_code == 200
 
@@ -836,3 +837,15 @@ def test_the_eagerly_rendered_forms_have_choices_fixed_in_code() -> None:
     for name in views.EAGER:
         for field in views.ACTIONS[name]().fields.values():
             assert not isinstance(field, django_forms.ModelChoiceField), name
+
+
+def test_the_default_view_follows_a_change_of_team_at_once(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    # Which teams are mine comes from the cached options, which the change clears.
+    assert browser.get("/console/").context["view"] == "team"
+    team = org.agent.teams.get()
+    team.members.remove(org.agent)
+    assert browser.get("/console/").context["view"] == "open"
+    team.members.add(org.agent)
+    assert browser.get("/console/").context["view"] == "team"
