@@ -17,6 +17,10 @@ round trip, nothing shared to go down, and no copy for another process to miss.
 
 The fragment's template gets no request, so it cannot print anything of the
 reader's (the CSRF token, permissions) that the key does not cover.
+
+A blank form's fields are such a fragment too (``blank_form``): what they print is
+the form's class, its ids, each field's starting value and each select's options,
+and those are the key.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.core.cache import caches
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -73,3 +78,36 @@ def rendered(template_name: str, **values: Any) -> SafeString:
     (str, int, datetime, tuples) or frozen dataclasses of it, never a model
     instance (its ``repr`` is its name, not its content)."""
     return kept(template_name, values, lambda: render_to_string(template_name, values))
+
+
+def blank_form(template_name: str, form: forms.Form, **values: Any) -> SafeString:
+    """``template_name`` rendered with the unbound ``form`` (and ``values``), kept
+    under what a blank form prints: its class, prefix and ids, each field's
+    starting value and the options of each field that has choices (a select of
+    database rows included: they are read once, here, and the widget prints these).
+    A bound form shows what was typed and its errors: it is never kept."""
+    if form.is_bound:
+        raise ValueError("only a blank form is kept; render a bound one directly")
+    options = {}
+    for name, field in form.fields.items():
+        if hasattr(field, "choices"):
+            listed = [(str(value), str(label)) for value, label in field.choices]
+            field.widget.choices = listed
+            options[name] = listed
+    key = {
+        "form": f"{type(form).__module__}.{type(form).__qualname__}",
+        "prefix": form.prefix,
+        "auto_id": form.auto_id,
+        "label_suffix": form.label_suffix,
+        "initial": [
+            (name, field.prepare_value(form.get_initial_for_field(field, name)))
+            for name, field in form.fields.items()
+        ],
+        "options": options,
+        **values,
+    }
+    return kept(
+        template_name,
+        key,
+        lambda: render_to_string(template_name, {"form": form, **values}),
+    )

@@ -95,3 +95,34 @@ def _update_line(at: datetime, body: str = "All clear") -> object:
     from incidents.console.lines import UpdateLine
 
     return UpdateLine(public=True, author="agent", at=at, body=body)
+
+
+def test_a_bound_form_is_never_kept() -> None:
+    from django import forms
+
+    from itsm.fragments import blank_form
+
+    class Form(forms.Form):
+        name = forms.CharField()
+
+    with pytest.raises(ValueError):
+        blank_form("incidents/partials/form_fields.html", Form(data={"name": "x"}))
+
+
+def test_a_blank_form_is_kept_by_its_starting_values() -> None:
+    from django import forms
+
+    from itsm.fragments import blank_form
+
+    class Form(forms.Form):
+        version = forms.IntegerField(widget=forms.HiddenInput)
+        kind = forms.ChoiceField(choices=[("a", "A"), ("b", "B")])
+
+    template = "incidents/partials/form_fields.html"
+    one = blank_form(template, Form(initial={"version": 1}))
+    assert 'name="version" value="1"' in one
+    assert blank_form(template, Form(initial={"version": 1})) == one
+    two = blank_form(template, Form(initial={"version": 2}))
+    assert 'name="version" value="2"' in two
+    chosen = blank_form(template, Form(initial={"version": 1, "kind": "b"}))
+    assert '<option value="b" selected>' in chosen and chosen != one

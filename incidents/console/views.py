@@ -14,9 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.safestring import SafeString
 from django.views.decorators.http import require_http_methods, require_POST
 
 from incidents import selectors, services
@@ -36,7 +34,7 @@ from incidents.models import (
 from incidents.services.actions import incident_act
 from incidents.sla.sync import sla_clocks
 from incidents.status.selectors import status_card
-from itsm.fragments import kept, rendered
+from itsm.fragments import blank_form, rendered
 
 CONSOLE = "incidents.use_agent_console"
 
@@ -263,24 +261,6 @@ def _initial(
 EAGER = ("note", "update")
 
 
-def blank_fields_html(form: django_forms.Form) -> SafeString:
-    """The fields of a blank action form, kept by what they print: its class,
-    its ids and each field's starting value (the incident's version among them)."""
-    values = {
-        "form": type(form).__qualname__,
-        "auto_id": form.auto_id,
-        "initial": [
-            (name, form.get_initial_for_field(field, name))
-            for name, field in form.fields.items()
-        ],
-    }
-    return kept(
-        "incidents/partials/form_fields.html",
-        values,
-        lambda: render_to_string("incidents/partials/form_fields.html", {"form": form}),
-    )
-
-
 def offered_actions(
     user: Any, incident: Incident, major: MajorIncident | None, allowed: set[str]
 ) -> set[str]:
@@ -348,7 +328,10 @@ def _detail(
             if name in allowed
         ],
         "forms": blank,
-        "kept_fields": {name: blank_fields_html(form) for name, form in blank.items()},
+        "kept_fields": {
+            name: blank_form("incidents/partials/form_fields.html", form)
+            for name, form in blank.items()
+        },
         "offered": offered,
         "note_lines": rendered(
             "incidents/partials/note_lines.html", lines=lines.note_lines(notes)

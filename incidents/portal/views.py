@@ -30,6 +30,7 @@ from incidents.exceptions import IncidentConflict, ReportLimitReached
 from incidents.models import Attachment, Incident, Service
 from incidents.portal import forms, selectors
 from incidents.services.portal import incident_reply, incident_report
+from itsm.fragments import blank_form
 
 PORTAL = "incidents.use_requester_portal"
 
@@ -123,12 +124,18 @@ def report(request: HttpRequest) -> HttpResponse:
 def _report_context(
     request: HttpRequest, form: forms.ReportForm | None
 ) -> dict[str, Any]:
-    return {
-        "form": form or forms.ReportForm(),
-        "draft": draft_key(request, "new", "report"),
+    limits = {
         "max_files": settings.ATTACHMENT_MAX_FILES,
         "max_bytes": settings.ATTACHMENT_MAX_BYTES,
     }
+    context = {"form": form, "draft": draft_key(request, "new", "report"), **limits}
+    if form is None:
+        # The blank form is the same for everyone until a public service changes.
+        context["form"] = forms.ReportForm()
+        context["blank_fields"] = blank_form(
+            "portal/partials/report_fields.html", context["form"], **limits
+        )
+    return context
 
 
 @require_GET

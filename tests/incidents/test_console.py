@@ -825,27 +825,3 @@ def test_the_queue_shows_a_change_at_the_next_load(
         re.S,
     )
     assert row is not None and org.agent.username in row.group(0)
-
-
-def test_the_eagerly_rendered_forms_have_choices_fixed_in_code() -> None:
-    # Their blank fields are kept by class, ids and starting values alone
-    # (views.blank_fields_html); a choice read from the database would be missed.
-    from django import forms as django_forms
-
-    from incidents.console import views
-
-    for name in views.EAGER:
-        for field in views.ACTIONS[name]().fields.values():
-            assert not isinstance(field, django_forms.ModelChoiceField), name
-
-
-def test_the_default_view_follows_a_change_of_team_at_once(
-    org: SimpleNamespace, browser: Client
-) -> None:
-    # Which teams are mine comes from the cached options, which the change clears.
-    assert browser.get("/console/").context["view"] == "team"
-    team = org.agent.teams.get()
-    team.members.remove(org.agent)
-    assert browser.get("/console/").context["view"] == "open"
-    team.members.add(org.agent)
-    assert browser.get("/console/").context["view"] == "team"

@@ -297,3 +297,34 @@ def test_only_public_services_are_offered(
     )
     assert response.status_code == 400
     assert not Incident.objects.exists()
+
+
+def test_the_blank_form_offers_the_public_services_as_they_are_now(
+    org: SimpleNamespace, django_assert_num_queries: Any
+) -> None:
+    # The blank form's fields are kept by what they print (itsm.fragments), the
+    # services among it: a change shows at the next load.
+    client = _client(org.requester)
+    first = make_service(name="Payroll", is_public=True)
+    assert "Payroll" in client.get("/portal/report/").content.decode()
+    first.name = "Payroll and expenses"
+    first.save()
+    make_service(name="Badge readers", is_public=True)
+    make_service(name="Core switches", is_public=False)
+    # The session's user and the public services: kept fields cost no more.
+    with django_assert_num_queries(2):
+        html = client.get("/portal/report/").content.decode()
+    assert "Payroll and expenses" in html and "Badge readers" in html
+    assert "Core switches" not in html and ">Payroll<" not in html
+
+
+def test_a_refused_report_comes_back_as_typed_not_blank(org: SimpleNamespace) -> None:
+    client = _client(org.requester)
+    client.get("/portal/report/")  # the blank form is kept
+    answer = client.post(
+        "/portal/report/",
+        {"title": "Printer jams", "description": "", "impact": "", "urgency": ""},
+    )
+    assert answer.status_code == 400
+    html = answer.content.decode()
+    assert 'value="Printer jams"' in html and "This field is required." in html
