@@ -179,7 +179,8 @@ REDIS_BROKER_TRANSPORT_OPTIONS = {
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, keeping its redis.Redis client between calls.
+            "BACKEND": "itsm.redis_cache.KeptClientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "itsm",
             # A Redis that hangs must cost a request a second, not a worker:
