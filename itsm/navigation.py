@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
+from django.utils.safestring import SafeString
+
+from itsm.fragments import rendered
+
+# url name and script prefix -> path: the URLconf does not change while we run.
+_URLS: dict[tuple[str, str], str] = {}
 
 
 @dataclass(frozen=True)
@@ -31,7 +38,10 @@ class NavItem:
 
     @property
     def url(self) -> str:
-        return reverse(self.url_name)
+        key = (self.url_name, get_script_prefix())
+        if key not in _URLS:
+            _URLS[key] = reverse(self.url_name)
+        return _URLS[key]
 
 
 # In order of precedence: a user's home page is the first item they may open.
@@ -57,6 +67,35 @@ def nav_items_for(user: AbstractBaseUser | AnonymousUser) -> list[NavItem]:
     return [item for item in NAV_ITEMS if item.allows(user)]
 
 
+@dataclass(frozen=True, slots=True)
+class NavLink:
+    label: str
+    url: str
+    current: bool  # the page being shown
+
+
+class NavigationBar:
+    """The bar's links as HTML, made when a page prints it (the partials that
+    htmx asks for never do) and kept by what it lists (``itsm.fragments``)."""
+
+    def __init__(self, request: HttpRequest) -> None:
+        self.request = request
+
+    @cached_property
+    def html(self) -> SafeString:
+        links = tuple(
+            NavLink(item.label, item.url, self.request.path == item.url)
+            for item in nav_items_for(self.request.user)
+        )
+        return rendered("_partials/navigation.html", links=links)
+
+    def __str__(self) -> SafeString:
+        return self.html
+
+    def __html__(self) -> SafeString:
+        return self.html
+
+
 def navigation(request: HttpRequest) -> dict[str, object]:
-    """Context processor: the navigation items for the current user."""
-    return {"nav_items": nav_items_for(request.user)}
+    """Context processor: the navigation bar for the current user."""
+    return {"navigation_bar": NavigationBar(request)}

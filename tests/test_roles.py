@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -166,3 +167,25 @@ def test_admin_role_gets_model_permissions_but_no_area(administrator: Any) -> No
     assert administrator.has_perm("auth.change_user")
     assert not administrator.has_perm("incidents.use_agent_console")
     assert not administrator.has_perm("incidents.view_sla_dashboards")
+
+
+def test_navigation_marks_the_page_being_shown_and_follows_a_change_of_role() -> None:
+    # The bar is kept by what it lists (itsm.fragments): the page it marks and
+    # the areas it offers are part of that.
+    user = make_user(role=Role.AGENT)
+    client = Client()
+    client.force_login(user)
+
+    def nav(path: str) -> str:
+        html = client.get(path).content.decode()
+        return html.split('<nav aria-label="Main">')[1].split("</nav>")[0]
+
+    def current(path: str) -> list[str]:
+        return re.findall(r'<a href="([^"]+)" aria-current="page">', nav(path))
+
+    assert current("/console/") == ["/console/"]
+    assert current("/console/status/") == ["/console/status/"]
+    assert current("/no-such-page/") == []
+    assert ">Portal</a>" not in nav("/console/")
+    user.groups.add(Group.objects.get(name=Role.REQUESTER))
+    assert ">Portal</a>" in nav("/console/")

@@ -88,23 +88,25 @@ class QueueFilterForm(forms.Form):
 
 @dataclass(frozen=True)
 class Select:
-    """A select as the queue prints it: name, label, options, errors."""
+    """A select as the queue prints it: name, label, options, errors. Plain
+    values, so the page keeps the printed selects by them (itsm.fragments)."""
 
     name: str
     id: str
     label: str
-    options: list[tuple[str, str, bool]]  # value, label, selected
-    errors: list[str]
+    options: tuple[tuple[str, str, bool], ...]  # value, label, selected
+    errors: tuple[str, ...]
 
     @classmethod
     def of(cls, field: forms.BoundField) -> Select:
         chosen = "" if field.value() is None else str(field.value())
-        options = [
+        options = tuple(
             (str(value), str(label), str(value) == chosen)
             for value, label in field.field.choices
-        ]
+        )
+        errors = tuple(str(error) for error in field.errors)
         return cls(
-            field.html_name, field.id_for_label, field.label, options, field.errors
+            field.html_name, field.id_for_label, str(field.label), options, errors
         )
 
 

@@ -83,7 +83,13 @@ def console(request: HttpRequest) -> HttpResponse:
         context["changed"] = request.GET.get("shown") != page.signature
         return render(request, "incidents/partials/queue_table.html", context)
     context["form"] = form
-    context["agents"] = choices.agents_of(team_ids)
+    context["selects"] = rendered(
+        "incidents/partials/queue_selects.html", selects=tuple(form.selects())
+    )
+    context["agent_options"] = rendered(
+        "incidents/partials/agent_options.html",
+        agents=tuple(choices.agents_of(team_ids)),
+    )
     return render(request, "incidents/incident_list.html", context)
 
 

@@ -825,3 +825,16 @@ def test_the_queue_shows_a_change_at_the_next_load(
         re.S,
     )
     assert row is not None and org.agent.username in row.group(0)
+
+
+def test_the_filters_show_what_was_chosen_at_every_load(browser: Client) -> None:
+    # The selects are kept by what they print: the chosen option is part of it.
+    def selected(query: dict[str, str]) -> list[str]:
+        html = browser.get("/console/", query).content.decode()
+        select = html.split('<select name="state"')[1].split("</select>")[0]
+        return re.findall(r'<option value="([^"]*)" selected>', select)
+
+    assert selected({"view": "open"}) == [""]
+    assert selected({"view": "open", "state": "new"}) == ["new"]
+    assert selected({"view": "open", "state": "triaged"}) == ["triaged"]
+    assert selected({"view": "open"}) == [""]
