@@ -33,12 +33,24 @@ from django import forms
 from django.core.cache import caches
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.autoreload import file_changed
 from django.utils.safestring import SafeString, mark_safe
 
 CACHE_ALIAS = "fragments"
-# A kept fragment is dropped after this long unused, or sooner when the cache is
-# full: it is only ever a saving, never needed.
+# A kept fragment is dropped this long after it was rendered, or sooner when the
+# cache is full: it is only ever a saving, never needed.
 FRAGMENT_SECONDS = 600
+
+
+def forget_fragments(**kwargs: Any) -> None:
+    """Drop every kept fragment. Connected to the development server's
+    ``file_changed``: an edited template is read afresh there without a restart,
+    and what was kept of its old text must not outlive it. Returns None, so the
+    server still restarts for a changed module."""
+    caches[CACHE_ALIAS].clear()
+
+
+file_changed.connect(forget_fragments, dispatch_uid="itsm.fragments.forget")
 
 
 def fragment_key(template_name: str, values: dict[str, Any]) -> str:

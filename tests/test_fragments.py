@@ -7,12 +7,13 @@ from __future__ import annotations
 import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from django.core.cache import caches
 from django.utils import timezone
 
-from itsm.fragments import CACHE_ALIAS, kept, rendered
+from itsm.fragments import CACHE_ALIAS, forget_fragments, kept, rendered
 
 
 @pytest.fixture(autouse=True)
@@ -126,3 +127,17 @@ def test_a_blank_form_is_kept_by_its_starting_values() -> None:
     assert 'name="version" value="2"' in two
     chosen = blank_form(template, Form(initial={"version": 1, "kind": "b"}))
     assert '<option value="b" selected>' in chosen and chosen != one
+
+
+def test_an_edited_template_drops_what_was_kept(tmp_path: Path) -> None:
+    # The development server reads an edited template afresh; what was kept of
+    # the old text goes with it.
+    from django.utils.autoreload import file_changed
+
+    render = Renders("old")
+    kept("test:edited", {"n": 1}, render)
+    answers = dict(file_changed.send(sender=None, file_path=tmp_path / "page.html"))
+    # None: it does not stop the server restarting for a changed module.
+    assert answers[forget_fragments] is None
+    kept("test:edited", {"n": 1}, render)
+    assert render.calls == 2
