@@ -61,7 +61,7 @@ lint: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/alerts.py
 	$(BIN)/python benchmarks/sla_sweep.py
-	$(BIN)/python benchmarks/console.py
+	$(BIN)/python benchmarks/console.py --peer
 	$(BIN)/python benchmarks/kb.py
 	$(BIN)/python benchmarks/dashboards.py
 	$(BIN)/python benchmarks/status.py

@@ -193,12 +193,20 @@ def stop(server: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], log: IO[bytes]) -> Iterator[int]:
-    """Serve the project with gunicorn until the block ends; yields its port."""
+def gunicorn(
+    env: dict[str, str],
+    log: IO[bytes],
+    *,
+    app: str = "itsm.wsgi:application",
+    binary: Path = BIN / "gunicorn",
+    cwd: Path = BASE_DIR,
+) -> Iterator[int]:
+    """Serve the project (or ``app`` from ``cwd``, with another gunicorn) until the
+    block ends; yields its port."""
     port = free_port()
     command = [
-        str(BIN / "gunicorn"),
-        "itsm.wsgi:application",
+        str(binary),
+        app,
         "--workers",
         str(WORKERS),
         "--bind",
@@ -207,7 +215,7 @@ def gunicorn(env: dict[str, str], log: IO[bytes]) -> Iterator[int]:
         "warning",
     ]
     server = subprocess.Popen(
-        command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
+        command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT
     )
     try:
         wait_until_healthy(server, port)

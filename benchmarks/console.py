@@ -8,12 +8,13 @@ and filter, the incident page (an ordinary one, and a P1 whose alert repeated 1,
 times, with 500 notes) and, signed in as ``requester``, the portal's report form,
 with a closed loop of concurrent connections. Beside each it prints the ratio to a bare
 Django page measured in the same run (``bare_page``: signed in, the 50 newest rows
-of the same table). Then prints the plan of the main query of the slowest cases. It prints figures and
-never asserts them: it is a measurement, not a test. Exit status 1 means the
+of the same table); with ``--peer``, django-helpdesk's ticket page and public form
+beside ours (``peer_helpdesk``). Then prints the plan of the main query of the
+slowest cases. It prints figures and never asserts them: it is a measurement, not a test. Exit status 1 means the
 database could not be prepared, the server did not start, the login failed, or not
 a single request was answered 200.
 
-    .venv/bin/python benchmarks/console.py [--incidents N] [--requests N] [--seconds S]
+    .venv/bin/python benchmarks/console.py [--incidents N] [--requests N] [--seconds S] [--peer]
 
 The database named by ``DATABASE_URL`` is dropped and created again at every run,
 so its name must contain "bench".
@@ -34,6 +35,7 @@ import time
 import traceback
 import urllib.parse
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.cookies import SimpleCookie
@@ -41,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import bare_page
+import peer_helpdesk
 from common import (
     BASE_DIR,
     CONNECTIONS,
@@ -75,6 +78,12 @@ HEAVY_NOTES = 500
 BARE_LABEL = "bare Django page (baseline)"
 HEAVY_LABEL = "/console/INC-n/ (P1, long night)"
 REPORT_LABEL = "/portal/report/ (requester)"
+DETAIL_LABEL = f"/console/INC-n/ ({DETAIL_PAGES} open)"
+PEER_NAME = f"{peer_helpdesk.PEER} {peer_helpdesk.PEER_VERSION}"
+PEER_TICKET_LABEL = "peer: ticket page (staff)"
+PEER_FORM_LABEL = "peer: public form (anonymous)"
+# Each of the project's pages and the peer's page it is set beside.
+PEER_PAIRS = {REPORT_LABEL: PEER_FORM_LABEL, DETAIL_LABEL: PEER_TICKET_LABEL}
 # Goals, as ratios of p95 to the bare page's p95 in the same run.
 GOALS = {"queue": 1.5, HEAVY_LABEL: 2.0}
 EXPLAINED_CASES = 3
@@ -424,8 +433,9 @@ class Case:
     label: str
     paths: list[str]
     htmx: bool = False
-    user: str = "agent"  # who is signed in
+    user: str = "agent"  # who is signed in ("": nobody)
     bare: bool = False  # served by the bare Django app (bare_page)
+    peer: bool = False  # served by the peer (peer_helpdesk), not the project
 
     @property
     def is_queue(self) -> bool:
@@ -440,9 +450,11 @@ def open_ids() -> list[int]:
     return list(Incident.objects.open().order_by("id").values_list("pk", flat=True))
 
 
-def build_cases() -> list[Case]:
+def build_cases(peer_pages: list[str] | None = None) -> list[Case]:
     """Every view, every filter, search, sort, a deep page, the htmx table and the
-    incident page, with ids taken from the seeded data."""
+    incident page, with ids taken from the seeded data; with ``peer_pages``, the
+    peer's ticket page and public form each right after the page it is set
+    beside (the ordinary incident page, the report form)."""
     from incidents.models import Category, Incident, Service, Team
 
     ids = open_ids()
@@ -476,10 +488,16 @@ def build_cases() -> list[Case]:
     cases.append(Case("?view=team, HX-Request", ["/console/?view=team"], htmx=True))
     cases.append(Case("?view=open, HX-Request", ["/console/?view=open"], htmx=True))
     details = details[:DETAIL_PAGES]
-    cases.append(Case(f"/console/INC-n/ ({len(details)} open)", details))
+    cases.append(Case(DETAIL_LABEL, details))
+    if peer_pages:
+        cases.append(Case(PEER_TICKET_LABEL, peer_pages, peer=True))
     heavy = Incident.objects.get(title=HEAVY_TITLE)
     cases.append(Case(HEAVY_LABEL, [f"/console/{heavy.number}/"]))
     cases.append(Case(REPORT_LABEL, ["/portal/report/"], user="requester"))
+    if peer_pages:
+        cases.append(
+            Case(PEER_FORM_LABEL, [peer_helpdesk.FORM_PATH], user="", peer=True)
+        )
     return [Case(BARE_LABEL, [bare_page.PATH], bare=True), *cases]
 
 
@@ -631,7 +649,7 @@ def run_case(
     port: int, case: Case, cookie: str, args: argparse.Namespace
 ) -> CaseResult:
     """Warm the case up (not measured), then measure it."""
-    headers = {"Cookie": cookie}
+    headers = {"Cookie": cookie} if cookie else {}
     if case.htmx:
         headers["HX-Request"] = "true"
     case_loop(port, case, headers, WARM_UP_REQUESTS, args.seconds).run()
@@ -705,7 +723,7 @@ def analyse_sql(results: list[CaseResult]) -> None:
 
     clients: dict[str, Any] = {}
     for result in results:
-        if result.case.bare:  # another app; its figures are under load only
+        if result.case.bare or result.case.peer:  # another app: under load only
             continue
         if (client := clients.get(result.case.user)) is None:
             client = clients[result.case.user] = Client(HTTP_HOST=HOST)
@@ -803,7 +821,9 @@ def print_table(results: list[CaseResult]) -> None:
     for r in results:
         sql = "?" if r.statements is None else str(r.statements)
         mark = "MISS" if r.misses else "ok"
-        if not r.case.is_queue:
+        if r.case.peer:
+            mark = PEER_NAME
+        elif not r.case.is_queue:
             mark += " (not the queue)"
         print(
             f"{r.case.label:<32} {r.requests:>8} {r.rate:>6.1f} "
@@ -845,6 +865,29 @@ def print_ratios(results: list[CaseResult], bare: CaseResult) -> None:
                 f"req/s {r.rate / bare.rate:.2f}x"
                 + (f"; goal p95 <= {goal:g}x" if goal else "")
             )
+    print_peer(results)
+
+
+def print_peer(results: list[CaseResult]) -> None:
+    """Each of the project's pages beside the peer's page measured right after it:
+    requests per second and p95 as ratios (above 1x in req/s, below 1x in p95:
+    the project is faster)."""
+    by_label = {r.case.label: r for r in results}
+    pairs = [
+        (by_label[ours], by_label[theirs])
+        for ours, theirs in PEER_PAIRS.items()
+        if ours in by_label and theirs in by_label
+    ]
+    if not pairs:
+        return
+    print(f"\nbeside {PEER_NAME}, each measured right after ours:")
+    for ours, theirs in pairs:
+        print(
+            f"  {ours.case.label} vs its {theirs.case.label.removeprefix('peer: ')}: "
+            f"req/s {ours.rate:.1f} vs {theirs.rate:.1f} ({ours.rate / theirs.rate:.2f}x), "
+            f"p95 {ours.percentile_ms(95):.1f} vs {theirs.percentile_ms(95):.1f} ms "
+            f"({ours.percentile_ms(95) / theirs.percentile_ms(95):.2f}x)"
+        )
 
 
 def describe_setup(env: dict[str, str], database: str, args: argparse.Namespace) -> str:
@@ -862,7 +905,7 @@ def describe_setup(env: dict[str, str], database: str, args: argparse.Namespace)
 
 # ---------------------------------------------------------------- main
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """The command line: ``--incidents``, ``--requests``, ``--seconds``."""
+    """The command line: ``--incidents``, ``--requests``, ``--seconds``, ``--peer``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--incidents",
@@ -881,6 +924,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         default=15.0,
         help="At most this long per case, in seconds (default 15).",
+    )
+    parser.add_argument(
+        "--peer",
+        action="store_true",
+        help=f"Also measure {PEER_NAME} (installed from PyPI into var/bench-peer/ "
+        "on first use) beside the report form and the incident page.",
     )
     args = parser.parse_args(argv)
     if args.incidents < 1000 or args.requests < 1 or args.seconds <= 0:
@@ -911,24 +960,36 @@ def seed_and_report(size: int) -> None:
 
 
 def load(
-    env: dict[str, str], password: str, args: argparse.Namespace
+    env: dict[str, str],
+    password: str,
+    args: argparse.Namespace,
+    peer: tuple[Path, dict[str, str], list[str]] | None = None,
 ) -> tuple[list[CaseResult], str | None]:
-    """Serve with gunicorn, log in, and measure every case; returns the results
+    """Serve with gunicorn, log in, and measure every case (and the peer's, when
+    ``peer`` holds its folder, environment and ticket pages); returns the results
     and the server log's path if it was kept (any answer other than 200)."""
-    cases = build_cases()
+    cases = build_cases(peer[2] if peer else None)
     bare_env = {**env, "DJANGO_SETTINGS_MODULE": bare_page.SETTINGS_MODULE}
     with (
         logged_gunicorn(env, "bench-console-gunicorn-") as (port, log),
         logged_gunicorn(bare_env, "bench-bare-gunicorn-") as (bare_port, bare_log),
+        peer_helpdesk.serve(*peer[:2]) if peer else nullcontext() as peer_port,
     ):
         cookies = {
             "agent": login(port, password),
             "requester": login(port, password, "requester", "/portal/report/"),
+            "": "",
         }
-        results = [
-            run_case(bare_port if case.bare else port, case, cookies[case.user], args)
-            for case in cases
-        ]
+        peer_cookies = {"": ""}
+        if peer_port:
+            peer_cookies["agent"] = login(peer_port, password, "agent", "/tickets/")
+        results = []
+        for case in cases:
+            if case.peer:
+                target, cookie = peer_port, peer_cookies[case.user]
+            else:
+                target, cookie = (bare_port if case.bare else port), cookies[case.user]
+            results.append(run_case(target, case, cookie, args))
     if all(r.ok == r.requests for r in results):
         log.unlink()
         bare_log.unlink()
@@ -949,8 +1010,20 @@ def main(argv: list[str] | None = None) -> int:
             setup_django(env, settings_folder)
             print(describe_setup(env, database, args), flush=True)
             seed_and_report(args.incidents)
+            peer = None
+            if args.peer:
+                peer_folder = settings_folder / "peer"
+                peer_folder.mkdir()
+                peer_env, pages = peer_helpdesk.prepare(
+                    peer_folder,
+                    os.environ.get("PEER_DATABASE_URL")
+                    or peer_helpdesk.DEFAULT_DATABASE_URL,
+                    env["SECRET_KEY"],
+                    password,
+                )
+                peer = (peer_folder, peer_env, pages)
             print("Load (closed loop, logged in as agent):", flush=True)
-            results, log = load(env, password, args)
+            results, log = load(env, password, args, peer)
         except BenchError as exc:
             print(f"benchmark failed: {exc}", file=sys.stderr)
             return 1
