@@ -30,7 +30,6 @@ from incidents.models import (
     InAppNotification,
     Incident,
     IncidentEvent,
-    IncidentNote,
     MaintenanceWindow,
     Priority,
     Service,
@@ -279,13 +278,40 @@ def incident_timeline(*, incident: Incident, limit: int = TIMELINE_LIMIT) -> Tim
     rows = list(
         incident.events.select_related("actor").order_by("-at", "-id")[: limit + 1]
     )
-    repeats = [
+    return Timeline(rows[:limit], len(rows) > limit, _repeat_lines(incident))
+
+
+def _repeat_lines(incident: Incident) -> list[RepeatLine]:
+    return [
         RepeatLine(alert.name, alert.repeats, alert.last_repeat_at)
         for alert in Alert.objects.filter(incident=incident, repeats__gt=0)
         .exclude(last_repeat_at=None)
         .only("title", "labels", "repeats", "last_repeat_at")
     ]
-    return Timeline(rows[:limit], len(rows) > limit, repeats)
+
+
+@dataclass(frozen=True)
+class TimelineRows:
+    """The incident page's timeline: the newest events as plain rows (``at``,
+    ``kind``, ``data``, ``actor``: the actor's username or None), and the alerts'
+    counted repeat lines."""
+
+    rows: list[dict[str, Any]]
+    truncated: bool  # older entries exist beyond ``rows``
+    repeats: list[RepeatLine]
+
+
+def incident_timeline_rows(*, incident: Incident, limit: int) -> TimelineRows:
+    """What ``incident_timeline`` reads, as values rather than model instances:
+    the page prints a few fields of each entry and builds no object for it (two
+    queries)."""
+    actor = f"actor__{get_user_model().USERNAME_FIELD}"
+    rows = list(
+        incident.events.order_by("-at", "-id")
+        .annotate(actor_name=F(actor))
+        .values("at", "kind", "data", "actor_name")[: limit + 1]
+    )
+    return TimelineRows(rows[:limit], len(rows) > limit, _repeat_lines(incident))
 
 
 QUEUE_PAGE_SIZE = 50
@@ -525,11 +551,17 @@ def unread_count(user: Any) -> int:
 
 def incident_notes(
     *, incident: Incident, limit: int | None = NOTES_SHOWN
-) -> tuple[list[IncidentNote], bool]:
+) -> tuple[list[dict[str, Any]], bool]:
     """The newest ``limit`` notes and replies (all with None), oldest first as a
-    conversation reads, with their authors; and whether older ones were left out.
+    conversation reads, as values (``kind``, ``body``, ``created_at`` and the
+    author's username as ``author_name``); and whether older ones were left out.
     One query."""
-    notes = incident.notes.select_related("author").order_by("-created_at", "-id")
+    author = f"author__{get_user_model().USERNAME_FIELD}"
+    notes = (
+        incident.notes.order_by("-created_at", "-id")
+        .annotate(author_name=F(author))
+        .values("kind", "body", "created_at", "author_name")
+    )
     if limit is None:
         return list(reversed(notes)), False
     newest = list(notes[: limit + 1])

@@ -1,5 +1,6 @@
 """The incident page's long lists (timeline, notes and replies, stakeholder
-updates) as plain lines: every value a list prints, read once from the rows.
+updates) as plain lines: every value a list prints, read once from the rows
+(values, not model instances: a page of them builds no objects).
 
 A line is a frozen dataclass of text and times, so its ``repr`` says all it prints:
 the page renders each list through ``itsm.fragments.rendered``, which keeps the
@@ -8,13 +9,19 @@ HTML under that ``repr`` and renders it again only when a line changes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import F
 
 from incidents.console.timeline import describe
-from incidents.models import IncidentEvent, IncidentNote, StakeholderUpdate
-from incidents.selectors import RepeatLine
+from incidents.models import Incident, IncidentEvent, IncidentNote
+from incidents.selectors import TimelineRows
+
+_KINDS = dict(IncidentEvent.Kind.choices)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,33 +36,29 @@ class TimelineLine:
     repeats: int = 0
 
 
-def timeline_lines(
-    entries: Iterable[IncidentEvent | RepeatLine],
-) -> tuple[TimelineLine, ...]:
-    """Lines of ``Timeline.entries`` (events with their actors selected)."""
-    lines = []
-    for entry in entries:
-        if isinstance(entry, RepeatLine):
-            lines.append(
-                TimelineLine(
-                    at=entry.at,
-                    kind="",
-                    actor="",
-                    detail="",
-                    repeated=entry.name,
-                    repeats=entry.repeats,
-                )
-            )
-        else:
-            lines.append(
-                TimelineLine(
-                    at=entry.at,
-                    kind=entry.get_kind_display(),
-                    actor=entry.actor.get_username() if entry.actor else "system",
-                    detail=describe(entry),
-                )
-            )
-    return tuple(lines)
+def timeline_lines(timeline: TimelineRows) -> tuple[TimelineLine, ...]:
+    """Lines of the page's timeline rows and repeat lines, newest first."""
+    lines = [
+        TimelineLine(
+            at=row["at"],
+            kind=_KINDS.get(row["kind"], row["kind"]),
+            actor=row["actor_name"] or "system",
+            detail=describe(row["kind"], row["data"]),
+        )
+        for row in timeline.rows
+    ]
+    lines += [
+        TimelineLine(
+            at=repeat.at,
+            kind="",
+            actor="",
+            detail="",
+            repeated=repeat.name,
+            repeats=repeat.repeats,
+        )
+        for repeat in timeline.repeats
+    ]
+    return tuple(sorted(lines, key=lambda line: line.at, reverse=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,15 +72,15 @@ class NoteLine:
     body: str
 
 
-def note_lines(notes: Sequence[IncidentNote]) -> tuple[NoteLine, ...]:
-    """Lines of notes read with their authors."""
+def note_lines(notes: Sequence[dict[str, Any]]) -> tuple[NoteLine, ...]:
+    """Lines of notes as ``selectors.incident_notes`` reads them."""
     return tuple(
         NoteLine(
-            kind=note.kind,
-            internal=note.is_internal,
-            author=note.author.get_username(),
-            at=note.created_at,
-            body=note.body,
+            kind=note["kind"],
+            internal=note["kind"] == IncidentNote.Kind.WORK_NOTE,
+            author=note["author_name"],
+            at=note["created_at"],
+            body=note["body"],
         )
         for note in notes
     )
@@ -93,14 +96,17 @@ class UpdateLine:
     body: str
 
 
-def update_lines(updates: Iterable[StakeholderUpdate]) -> tuple[UpdateLine, ...]:
-    """Lines of updates read with their authors."""
+def update_lines(incident: Incident) -> tuple[UpdateLine, ...]:
+    """Lines of an incident's stakeholder updates, oldest first (one query)."""
+    author = f"author__{get_user_model().USERNAME_FIELD}"
     return tuple(
         UpdateLine(
-            public=update.is_public,
-            author=update.author.get_username(),
-            at=update.created_at,
-            body=update.body,
+            public=row["is_public"],
+            author=row["author_name"],
+            at=row["created_at"],
+            body=row["body"],
         )
-        for update in updates
+        for row in incident.updates.annotate(author_name=F(author)).values(
+            "is_public", "author_name", "created_at", "body"
+        )
     )

@@ -35,14 +35,14 @@ def field_change(data: dict[str, Any]) -> str:
     return f"{field}: {_value(field, old)} → {_value(field, new)}"
 
 
-def describe(event: IncidentEvent) -> str:
-    """The entry's detail after its kind ("" when the kind says it all)."""
-    data = event.data
+def describe(kind: str, data: dict[str, Any]) -> str:
+    """The detail of an entry of ``kind`` with ``data``, after its kind ("" when
+    the kind says it all)."""
     if data.get("transition"):
         return f"{data['source']} → {data['target']}"
-    if event.kind == IncidentEvent.Kind.FIELD_CHANGED:
+    if kind == IncidentEvent.Kind.FIELD_CHANGED:
         return field_change(data)
-    if event.kind == IncidentEvent.Kind.ESCALATED and "told" in data:
+    if kind == IncidentEvent.Kind.ESCALATED and "told" in data:
         told = ", ".join(data["told"]) or "nobody"
         return f"tier {data['from_tier']} → {data['to_tier']}; told {told} ({data['told_why']})"
     if data.get("rule"):  # an alert's occurrence, by the alert's name

@@ -307,7 +307,7 @@ def _detail(
     }
     # The first screen holds the newest entries and notes; "?timeline=all" and
     # "?notes=all" ask for more.
-    timeline = selectors.incident_timeline(
+    timeline = selectors.incident_timeline_rows(
         incident=incident,
         limit=selectors.TIMELINE_LIMIT
         if request.GET.get("timeline") == "all"
@@ -348,18 +348,18 @@ def _detail(
         "timeline_limit": selectors.TIMELINE_LIMIT,
         "update_lines": rendered(
             "incidents/partials/update_lines.html",
-            lines=lines.update_lines(incident.updates.select_related("author")),
+            lines=lines.update_lines(incident),
         ),
         "timeline": timeline,
         "timeline_lines": rendered(
             "incidents/partials/timeline_lines.html",
-            lines=lines.timeline_lines(timeline.entries),
+            lines=lines.timeline_lines(timeline),
         ),
         "escalation": next(
             (
-                event
-                for event in timeline.events
-                if event.kind == IncidentEvent.Kind.ESCALATED and "told" in event.data
+                row
+                for row in timeline.rows
+                if row["kind"] == IncidentEvent.Kind.ESCALATED and "told" in row["data"]
             ),
             None,
         ),
