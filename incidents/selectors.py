@@ -257,30 +257,6 @@ class RepeatLine:
     is_repeat_line = True
 
 
-@dataclass(frozen=True)
-class Timeline:
-    events: list[IncidentEvent]
-    # Older entries exist beyond ``events`` (the API's timeline has them all).
-    truncated: bool
-    repeats: list[RepeatLine] = ()
-
-    @property
-    def entries(self) -> list[IncidentEvent | RepeatLine]:
-        """Events and the alerts' counted repeat lines, newest first."""
-        merged = [*self.events, *self.repeats]
-        return sorted(merged, key=lambda entry: entry.at, reverse=True)
-
-
-def incident_timeline(*, incident: Incident, limit: int = TIMELINE_LIMIT) -> Timeline:
-    """The newest ``limit`` timeline entries, newest first, and one counted line
-    per alert that repeated ("HighCPU repeated 312 times, last at 03:12"), in two
-    queries: a storm of repeats writes no rows, so it costs the page nothing."""
-    rows = list(
-        incident.events.select_related("actor").order_by("-at", "-id")[: limit + 1]
-    )
-    return Timeline(rows[:limit], len(rows) > limit, _repeat_lines(incident))
-
-
 def _repeat_lines(incident: Incident) -> list[RepeatLine]:
     return [
         RepeatLine(alert.name, alert.repeats, alert.last_repeat_at)
@@ -291,27 +267,28 @@ def _repeat_lines(incident: Incident) -> list[RepeatLine]:
 
 
 @dataclass(frozen=True)
-class TimelineRows:
+class Timeline:
     """The incident page's timeline: the newest events as plain rows (``at``,
-    ``kind``, ``data``, ``actor``: the actor's username or None), and the alerts'
-    counted repeat lines."""
+    ``kind``, ``data``, ``actor_name``: the actor's username or None), and the
+    alerts' counted repeat lines."""
 
     rows: list[dict[str, Any]]
     truncated: bool  # older entries exist beyond ``rows``
     repeats: list[RepeatLine]
 
 
-def incident_timeline_rows(*, incident: Incident, limit: int) -> TimelineRows:
-    """What ``incident_timeline`` reads, as values rather than model instances:
-    the page prints a few fields of each entry and builds no object for it (two
-    queries)."""
+def incident_timeline(*, incident: Incident, limit: int = TIMELINE_LIMIT) -> Timeline:
+    """The newest ``limit`` timeline entries, newest first, and one counted line
+    per alert that repeated ("HighCPU repeated 312 times, last at 03:12"), in two
+    queries: a storm of repeats writes no rows, so it costs the page nothing.
+    Values, not model instances: the page prints a few fields of each entry."""
     actor = f"actor__{get_user_model().USERNAME_FIELD}"
     rows = list(
         incident.events.order_by("-at", "-id")
         .annotate(actor_name=F(actor))
         .values("at", "kind", "data", "actor_name")[: limit + 1]
     )
-    return TimelineRows(rows[:limit], len(rows) > limit, _repeat_lines(incident))
+    return Timeline(rows[:limit], len(rows) > limit, _repeat_lines(incident))
 
 
 QUEUE_PAGE_SIZE = 50

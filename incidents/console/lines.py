@@ -19,7 +19,7 @@ from django.db.models import F
 
 from incidents.console.timeline import describe
 from incidents.models import Incident, IncidentEvent, IncidentNote
-from incidents.selectors import TimelineRows
+from incidents.selectors import Timeline
 
 _KINDS = dict(IncidentEvent.Kind.choices)
 
@@ -36,7 +36,7 @@ class TimelineLine:
     repeats: int = 0
 
 
-def timeline_lines(timeline: TimelineRows) -> tuple[TimelineLine, ...]:
+def timeline_lines(timeline: Timeline) -> tuple[TimelineLine, ...]:
     """Lines of the page's timeline rows and repeat lines, newest first."""
     lines = [
         TimelineLine(

@@ -307,7 +307,7 @@ def _detail(
     }
     # The first screen holds the newest entries and notes; "?timeline=all" and
     # "?notes=all" ask for more.
-    timeline = selectors.incident_timeline_rows(
+    timeline = selectors.incident_timeline(
         incident=incident,
         limit=selectors.TIMELINE_LIMIT
         if request.GET.get("timeline") == "all"

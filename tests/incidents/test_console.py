@@ -767,7 +767,7 @@ def test_a_short_timeline_is_shown_whole(org: SimpleNamespace) -> None:
     incident = incident_in(S.INVESTIGATING, org)
     found = selectors.incident_timeline(incident=incident)
     assert not found.truncated
-    assert len(found.events) == incident.events.count()
+    assert len(found.rows) == incident.events.count()
 
 
 def test_an_ended_incident_offers_no_major_declaration(org: SimpleNamespace) -> None:
