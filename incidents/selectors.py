@@ -526,6 +526,18 @@ def unread_count(user: Any) -> int:
     return InAppNotification.objects.filter(user=user, read_at=None).count()
 
 
+def incident_updates(*, incident: Incident) -> list[dict[str, Any]]:
+    """The incident's stakeholder updates, oldest first, as values (``is_public``,
+    ``body``, ``created_at`` and the author's username as ``author_name``). One
+    query."""
+    author = f"author__{get_user_model().USERNAME_FIELD}"
+    return list(
+        incident.updates.annotate(author_name=F(author)).values(
+            "is_public", "body", "created_at", "author_name"
+        )
+    )
+
+
 def incident_notes(
     *, incident: Incident, limit: int | None = NOTES_SHOWN
 ) -> tuple[list[dict[str, Any]], bool]:

@@ -14,11 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.db.models import F
-
 from incidents.console.timeline import describe
-from incidents.models import Incident, IncidentEvent, IncidentNote
+from incidents.models import IncidentEvent, IncidentNote
 from incidents.selectors import Timeline
 
 _KINDS = dict(IncidentEvent.Kind.choices)
@@ -96,17 +93,14 @@ class UpdateLine:
     body: str
 
 
-def update_lines(incident: Incident) -> tuple[UpdateLine, ...]:
-    """Lines of an incident's stakeholder updates, oldest first (one query)."""
-    author = f"author__{get_user_model().USERNAME_FIELD}"
+def update_lines(updates: Sequence[dict[str, Any]]) -> tuple[UpdateLine, ...]:
+    """Lines of updates as ``selectors.incident_updates`` reads them."""
     return tuple(
         UpdateLine(
-            public=row["is_public"],
-            author=row["author_name"],
-            at=row["created_at"],
-            body=row["body"],
+            public=update["is_public"],
+            author=update["author_name"],
+            at=update["created_at"],
+            body=update["body"],
         )
-        for row in incident.updates.annotate(author_name=F(author)).values(
-            "is_public", "author_name", "created_at", "body"
-        )
+        for update in updates
     )

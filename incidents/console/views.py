@@ -348,7 +348,7 @@ def _detail(
         "timeline_limit": selectors.TIMELINE_LIMIT,
         "update_lines": rendered(
             "incidents/partials/update_lines.html",
-            lines=lines.update_lines(incident),
+            lines=lines.update_lines(selectors.incident_updates(incident=incident)),
         ),
         "timeline": timeline,
         "timeline_lines": rendered(
