@@ -254,8 +254,6 @@ class RepeatLine:
     repeats: int
     at: datetime
 
-    is_repeat_line = True
-
 
 def _repeat_lines(incident: Incident) -> list[RepeatLine]:
     return [

@@ -816,7 +816,9 @@ def test_the_queue_shows_a_change_at_the_next_load(
 ) -> None:
     incident = incident_in(S.TRIAGED, org)
     assert "Printer on fire" not in browser.get("/console/").content.decode()
-    Incident.objects.filter(pk=incident.pk).update(title="Printer on fire")
+    incident = services.incident_update(
+        incident=incident, by=org.agent, title="Printer on fire"
+    )
     assert "Printer on fire" in browser.get("/console/").content.decode()
     services.incident_assign(incident=incident, by=org.agent, assignee=org.agent)
     row = re.search(
