@@ -5,6 +5,7 @@ followed by a redirect."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,6 +13,7 @@ from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db.models import Value
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -67,6 +69,7 @@ def console(request: HttpRequest) -> HttpResponse:
         filters=filters,
         cursor=request.GET.get("after"),
         now=now,
+        team_ids=team_ids,
     )
     query = request.GET.copy()
     query.pop("after", None)
@@ -202,27 +205,54 @@ ACTION_LABELS = {
 }
 
 
+@dataclass(frozen=True)
+class Person:
+    """Someone on a major incident's lists, as the page names them."""
+
+    pk: int
+    name: str  # the full name, else the username
+
+
 def _major_of(incident: Incident) -> MajorIncident | None:
     """The incident's major-incident record with its commander and communications
-    lead (one query) and its lists (two more), or None (after the one query)."""
-    major = (
-        MajorIncident.objects.select_related("commander", "comms_lead")
-        .filter(incident=incident)
-        .first()
-    )
+    lead (one query) and its lists (one more), or None (after the one query)."""
+    found = MajorIncident.objects.select_related("commander", "comms_lead").filter(
+        incident=incident
+    )[:1]  # not first(): its ordering costs more to build than the lookup takes
+    major = next(iter(found), None)
     if major is None:
         return None
-    major.responder_list = list(major.responders.order_by("username"))
-    major.stakeholder_list = list(major.stakeholders.order_by("username"))
+    major.responder_list, major.stakeholder_list = _people_of(major)
     major.names = {
         "commander": _person(major.commander),
         "comms_lead": _person(major.comms_lead),
-        "responders": ", ".join(_person(p) for p in major.responder_list),
+        "responders": ", ".join(p.name for p in major.responder_list),
         "stakeholders": ", ".join(
-            [_person(p) for p in major.stakeholder_list] + major.stakeholder_addresses
+            [p.name for p in major.stakeholder_list] + major.stakeholder_addresses
         ),
     }
     return major
+
+
+def _people_of(major: MajorIncident) -> tuple[list[Person], list[Person]]:
+    """Its responders and its stakeholders, each list by username, in one query."""
+    columns = ("user_id", "user__username", "user__first_name", "user__last_name")
+
+    def listed(through: Any, which: int) -> Any:
+        return (
+            through.objects.filter(majorincident=major)
+            .annotate(which=Value(which))
+            .values_list("which", *columns)
+        )
+
+    responders = listed(MajorIncident.responders.through, 0)
+    stakeholders = listed(MajorIncident.stakeholders.through, 1)
+    lists: tuple[list[Person], list[Person]] = ([], [])
+    for which, pk, username, first, last in responders.union(
+        stakeholders, all=True
+    ).order_by("user__username"):
+        lists[which].append(Person(pk, f"{first} {last}".strip() or username))
+    return lists
 
 
 def _person(person: Any) -> str:

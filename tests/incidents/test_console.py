@@ -10,7 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from incidents import selectors, services
 from incidents.console.queue import countdown
@@ -269,6 +271,26 @@ def test_queue_costs_constant_queries(
     assert response.status_code == 200
 
 
+def test_my_teams_follows_a_change_of_membership_and_plans_no_subquery(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    incident = incident_in(S.TRIAGED, org)  # routed to the agent's team
+
+    def my_teams() -> str:
+        return browser.get("/console/?view=team").content.decode()
+
+    assert incident.number in my_teams()
+    org.team.members.remove(org.agent)
+    org.upper.members.add(org.agent)
+    assert incident.number not in my_teams()
+    # The teams come from the cached options: the statement names them, and the
+    # database plans no look-up of the membership table for it.
+    with CaptureQueriesContext(connection) as captured:
+        my_teams()
+    page = [q["sql"] for q in captured if 'FROM "incidents_incident"' in q["sql"]]
+    assert len(page) == 1 and "incidents_team_members" not in page[0]
+
+
 def test_queue_selects_follow_changes_at_once(
     org: SimpleNamespace, browser: Client
 ) -> None:
@@ -388,9 +410,9 @@ def test_page_costs_constant_queries(
         )
     # The SLA policies come from the cache, filled by the writes above. The P2
     # is a major incident: its record is one of them, its responders and
-    # stakeholders two more; the collapsed actions' forms (and their choices)
+    # stakeholders one more; the collapsed actions' forms (and their choices)
     # are fetched when opened.
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         assert browser.get(page(incident)).status_code == 200
 
 

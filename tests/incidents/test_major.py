@@ -180,6 +180,34 @@ def test_the_header_holds_what_a_responder_needs(org: SimpleNamespace) -> None:
     assert "overdue by 7 min" in head
 
 
+def test_the_page_keeps_responders_and_stakeholders_apart(
+    org: SimpleNamespace,
+) -> None:
+    incident = log_p1(org)
+    zed = make_user(role=Role.AGENT, username="zed", first_name="Zoe", last_name="Z")
+    amy = make_user(role=Role.AGENT, username="amy")
+    bob = make_user(role=Role.AGENT, username="bob", first_name="Bob")
+    services.incident_set_major_roles(
+        incident=incident,
+        by=org.incident_manager,
+        commander=org.incident_manager,
+        responders=[zed, amy],
+    )
+    services.incident_set_stakeholders(
+        incident=incident, by=org.incident_manager, people=[bob, zed], addresses=[]
+    )
+    html = page_of(org.incident_manager, incident)
+    # Each list by username, a person by full name when there is one.
+    assert "<dt>Responders</dt><dd>amy, Zoe Z</dd>" in html
+    assert '<dd class="stakeholders">Bob, Zoe Z</dd>' in html
+    # The roles form opens on the responders chosen, not the stakeholders.
+    form = signed_in(org.incident_manager).get(
+        f"/console/{incident.number}/major_roles/"
+    )
+    chosen = form.context["form"].initial["responders"]
+    assert sorted(chosen) == sorted([zed.pk, amy.pk])
+
+
 def test_an_incident_manager_declares_from_the_page(org: SimpleNamespace) -> None:
     incident = p3(org)
     client = signed_in(org.incident_manager)
@@ -238,9 +266,9 @@ def test_the_major_incident_page_costs_constant_queries(
     )
     client = signed_in(org.incident_manager)
     client.get(f"/console/{incident.number}/")  # the SLA policies' cache
-    # The major-incident record is a query of its own, its lists two more; the
+    # The major-incident record is a query of its own, its two lists one more; the
     # forms' choices come when a form is opened.
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         assert client.get(f"/console/{incident.number}/").status_code == 200
 
 
@@ -298,8 +326,8 @@ def test_the_major_forms_cost_constant_queries_when_opened(
     url = f"/console/{incident.number}/major_stakeholders/"
     client.get(url, HTTP_HX_REQUEST="true")
     # The session's user, the incident, its major-incident record and its two
-    # lists, the services and the people to choose from.
-    with django_assert_num_queries(7):
+    # lists (one query), the services and the people to choose from.
+    with django_assert_num_queries(6):
         answer = client.get(url, HTTP_HX_REQUEST="true")
     assert answer.status_code == 200
     assert answer.content.decode().count("selected") >= len(people)
