@@ -349,6 +349,10 @@ def _detail(
     )
     # A form that failed comes back on top, as typed, with why it failed: also
     # when its action is no longer offered (someone else moved the incident on).
+    transitions = [
+        (name, label) for name, label in TRANSITION_LABELS.items() if name in allowed
+    ]
+    draft = draft_key(request, incident.number, "")
     failed = []
     for name, form in (bound or {}).items():
         # Its blank twin is on the page too: ids must stay unique for the labels.
@@ -358,11 +362,6 @@ def _detail(
         "incident": incident,
         "services": services_now,
         "failed": failed,
-        "transitions": [
-            (name, label)
-            for name, label in TRANSITION_LABELS.items()
-            if name in allowed
-        ],
         "forms": blank,
         "kept_fields": {
             name: blank_form("incidents/partials/form_fields.html", form)
@@ -407,7 +406,22 @@ def _detail(
         "can_manage_major": request.user.has_perm("incidents.manage_major_incidents"),
         "duplicates": incident.duplicates.only("id"),
         "attachments": incident.attachments.all(),
-        "draft": draft_key(request, incident.number, ""),
+        "draft": draft,
+        # The collapsed actions print only what they are given (itsm.fragments).
+        "action_menu": rendered(
+            "incidents/partials/action_menu.html",
+            number=incident.number,
+            draft=draft,
+            transitions=tuple(transitions),
+            assign="assign" in offered,
+        ),
+        "major_menu": rendered(
+            "incidents/partials/major_menu.html",
+            number=incident.number,
+            draft=draft,
+            roles=major is not None and "major_roles" in offered,
+            declare=major is None and "declare_major" in offered,
+        ),
         **status_card(request.user, incident),
     }
     return render(request, "incidents/incident_detail.html", context, status=status)

@@ -599,6 +599,25 @@ def test_the_page_holds_only_the_forms_its_first_screen_shows(
         assert f'data-lazy-form="{url}"' in html and f'href="{url}"' in html
 
 
+def test_the_collapsed_actions_follow_the_state_the_incident_and_the_person(
+    org: SimpleNamespace, browser: Client
+) -> None:
+    # Kept as fragments: each change must show at the next load.
+    working = incident_in(S.INVESTIGATING, org)
+    html = browser.get(page(working)).content.decode()
+    assert 'id="act-resolve"' in html and 'id="act-assign"' in html
+    assert f'data-draft-lazy="itsm:draft:{org.agent.pk}:{working.number}:' in html
+    done = incident_in(S.RESOLVED, org)
+    html = browser.get(page(done)).content.decode()
+    assert 'id="act-reopen"' in html and 'id="act-assign"' not in html
+    assert f"/console/{done.number}/reopen/" in html
+    assert working.number not in html
+    manager = signed_in(org.incident_manager)
+    html = manager.get(page(working)).content.decode()
+    assert f'data-draft-lazy="itsm:draft:{org.incident_manager.pk}:' in html
+    assert f'data-draft-lazy="itsm:draft:{org.agent.pk}:' not in html
+
+
 def test_user_text_is_escaped_on_the_page(
     org: SimpleNamespace, browser: Client
 ) -> None:
