@@ -347,12 +347,12 @@ def _detail(
         incident=incident,
         limit=None if request.GET.get("notes") == "all" else selectors.NOTES_SHOWN,
     )
-    # A form that failed comes back on top, as typed, with why it failed: also
-    # when its action is no longer offered (someone else moved the incident on).
     transitions = [
         (name, label) for name, label in TRANSITION_LABELS.items() if name in allowed
     ]
     draft = draft_key(request, incident.number, "")
+    # A form that failed comes back on top, as typed, with why it failed: also
+    # when its action is no longer offered (someone else moved the incident on).
     failed = []
     for name, form in (bound or {}).items():
         # Its blank twin is on the page too: ids must stay unique for the labels.
