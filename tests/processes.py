@@ -13,6 +13,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -29,6 +30,8 @@ from django.db import connection
 
 HOST = "127.0.0.1"
 TIMEOUT = 90.0
+# What a Celery worker logs once it consumes: "celery.apps.worker one@host ready."
+_WORKER_READY = re.compile(r"celery\.apps\.worker \S+ ready\.")
 
 
 def free_port() -> int:
@@ -177,7 +180,18 @@ class Processes:
         ]
         if beat:
             command += ["--beat", f"--schedule={self.tmp_path / name}-schedule"]
-        return self.start(name, command, env)
+        process = self.start(name, command, env)
+        # Returned once it consumes. While it starts (connecting, then meeting its
+        # neighbours through the broker) a broker that goes away can end the
+        # start-up itself, which is not what a test of a running worker tries.
+        self.wait_until(
+            f"{name} is ready",
+            lambda: (
+                _WORKER_READY.search(process.log.read_text(errors="replace"))
+                is not None
+            ),
+        )
+        return process
 
     def gunicorn(self, name: str, env: dict[str, str]) -> int:
         """A gunicorn serving the project; returns its port once it is healthy."""
