@@ -319,7 +319,9 @@ def prepare(env: dict[str, str], password: str) -> str:
     collect the static files; returns the database's name."""
     database = recreate_database(env["DATABASE_URL"])
     manage(env, "migrate", "--noinput")
-    manage(env, "seed_demo", "--password", password)
+    # One argument: a password may start with "-", which argparse would take
+    # for an option.
+    manage(env, "seed_demo", f"--password={password}")
     manage(env, "collectstatic", "--noinput")
     return database
 

@@ -69,15 +69,21 @@ def fragment_key(template_name: str, values: dict[str, Any]) -> str:
     return f"fragment:{digest}"
 
 
-def kept(name: str, values: dict[str, Any], render: Callable[[], str]) -> SafeString:
-    """The HTML ``render()`` makes, kept under ``name`` and ``values``: the caller
-    promises that ``render()`` prints only what ``values`` say (see ``rendered``)."""
+def kept(
+    name: str,
+    values: dict[str, Any],
+    render: Callable[[], str],
+    seconds: int = FRAGMENT_SECONDS,
+) -> SafeString:
+    """The HTML ``render()`` makes, kept under ``name`` and ``values`` for at most
+    ``seconds``: the caller promises that ``render()`` prints only what ``values``
+    say (see ``rendered``)."""
     cache = caches[CACHE_ALIAS]
     key = fragment_key(name, values)
     html = cache.get(key)
     if html is None:
         html = render()
-        cache.set(key, html, FRAGMENT_SECONDS)
+        cache.set(key, html, seconds)
     # Made by the template engine, which escaped every value.
     return mark_safe(html)  # noqa: S308
 

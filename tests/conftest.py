@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from django.apps import apps as global_apps
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 from authcache.permissions import VERSION_KEY as PERMISSIONS_VERSION_KEY
 from incidents.console.queue import CHOICES_KEY
@@ -66,8 +66,10 @@ def fresh_console_choices() -> None:
     them, nor any cached permissions."""
     cache.delete(CHOICES_KEY)
     cache.delete(POLICIES_KEY)
-    # Cached permissions are keyed by user id, which a new test may reuse.
+    # Cached permissions are keyed by user id, which a new test may reuse; so
+    # are kept pages (SQLite hands out a rolled-back test's ids again).
     cache.delete(PERMISSIONS_VERSION_KEY)
+    caches["fragments"].clear()
 
 
 @pytest.fixture

@@ -7,6 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
 from incidents.console.queue import Due, countdown, due
 from incidents.models import Incident
 
@@ -16,6 +19,17 @@ class UpdateDue:
     at: str  # ISO 8601
     text: str  # "in 12 min" or "overdue by 1 h 5 min"
     overdue: bool
+
+    @property
+    def html(self) -> SafeString:
+        """The header's "Next update" item, red once overdue."""
+        return format_html(
+            '<div><dt>Next update</dt><dd class="update-due{}">'
+            '<time datetime="{}">{}</time></dd></div>',
+            " late" if self.overdue else "",
+            self.at,
+            self.text,
+        )
 
 
 @dataclass(frozen=True)

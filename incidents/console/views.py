@@ -15,13 +15,15 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import Value
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from incidents import selectors, services
 from incidents.access import add_service_errors, area_required, draft_key
-from incidents.console import forms, lines, queue
+from incidents.console import forms, lines, page, queue
 from incidents.console.header import header_for
 from incidents.exceptions import IncidentConflict
 from incidents.models import (
@@ -35,7 +37,7 @@ from incidents.models import (
 )
 from incidents.services.actions import incident_act
 from incidents.sla.sync import sla_clocks
-from incidents.status.selectors import status_card
+from incidents.status.selectors import entry_of, may_publish
 from itsm.fragments import blank_form, rendered
 
 CONSOLE = "incidents.use_agent_console"
@@ -165,7 +167,8 @@ def _incident_for(request: HttpRequest, number: str) -> Incident:
     # record comes in a query of its own (_major_of): its three joins more than
     # quadrupled this one's planning (0.5 ms to 2.3 ms on PostgreSQL 15), far
     # more than a second round trip costs.
-    visible = selectors.incidents_visible_to(request.user).select_related(
+    visible = selectors.incidents_visible_to(request.user)
+    visible = page.with_stamp(visible).select_related(
         "category",
         "team",
         "assignee",
@@ -298,7 +301,7 @@ EAGER = ("note", "update")
 
 
 def offered_actions(
-    user: Any, incident: Incident, major: MajorIncident | None, allowed: set[str]
+    user: Any, incident: Incident, is_major: bool, allowed: set[str]
 ) -> set[str]:
     """The actions the incident page offers this person now (the template shows
     exactly these, and the form of any other is not served)."""
@@ -311,7 +314,7 @@ def offered_actions(
         if incident.status != Incident.Status.RESOLVED:
             offered |= {"assign", "edit", "escalate"}
     if user.has_perm("incidents.manage_major_incidents"):
-        offered |= set(MAJOR_ACTIONS) if major else {"declare_major"}
+        offered |= set(MAJOR_ACTIONS) if is_major else {"declare_major"}
     return offered
 
 
@@ -321,14 +324,82 @@ def _detail(
     bound: dict[str, django_forms.Form] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    """The incident page. ``bound`` holds forms that failed, with what was typed."""
-    services_now = list(incident.services.all())
-    major = _major_of(incident)
+    """The incident page. ``bound`` holds forms that failed, with what was typed.
+    Its content is kept by what it shows (``incidents.console.page``); only the
+    holes are made for each request."""
     now = timezone.now()
     allowed = set(selectors.incident_allowed_transitions(incident, request.user))
+    offered = offered_actions(request.user, incident, incident.major_recorded, allowed)
+    draft = draft_key(request, incident.number, "")
+    timeline_all = request.GET.get("timeline") == "all"
+    notes_all = request.GET.get("notes") == "all"
+    reader = {
+        "offered": tuple(sorted(offered)),
+        "allowed": tuple(sorted(allowed)),
+        "can_manage_major": request.user.has_perm("incidents.manage_major_incidents"),
+        "may_publish_status": may_publish(request.user, incident),
+        "may_view_review": request.user.has_perm("reviews.view_review"),
+        "timeline_all": timeline_all,
+        "notes_all": notes_all,
+    }
+
+    def content() -> dict[str, Any]:
+        return _content(incident, reader, allowed, offered)
+
+    header = header_for(incident, now=now)
+    holes = {
+        "respond": header.respond.html,
+        "resolve": header.resolve.html,
+        "update_due": header.update.html if header.update else "",
+        "failed": _failed_html(incident, bound),
+        "problem": render_to_string(
+            "incidents/partials/problem_line.html", {"incident": incident}
+        )
+        if incident.problem_id
+        else "",
+        "sla": render_to_string(
+            "incidents/partials/sla_card.html",
+            {"clocks": sla_clocks(incident, now=now)},
+        ),
+        "draft": draft,
+        "csrf": get_token(request),
+    }
+    html = page.filled(page.kept_page(incident, reader, content), holes)
+    context = {"incident": incident, "page": html}
+    return render(request, "incidents/incident_detail.html", context, status=status)
+
+
+def _failed_html(incident: Incident, bound: dict[str, django_forms.Form] | None) -> str:
+    """The forms that failed, on top, as typed, with why they failed: also when
+    their action is no longer offered (someone else moved the incident on)."""
+    if not bound:
+        return ""
+    failed = []
+    for name, form in bound.items():
+        # Its blank twin is on the page too: ids must stay unique for the labels.
+        form.auto_id = f"unsent-{name}-%s"
+        failed.append((name, ACTION_LABELS.get(name, name), form))
+    context = {
+        "incident": incident,
+        "failed": failed,
+        # Filled in with the others.
+        "draft": page.marker("draft"),
+        "csrf_token": page.marker("csrf"),
+    }
+    return render_to_string("incidents/partials/failed_forms.html", context)
+
+
+def _content(
+    incident: Incident,
+    reader: dict[str, Any],
+    allowed: set[str],
+    offered: set[str],
+) -> dict[str, Any]:
+    """What the kept page prints, read when it is rendered (not when it is kept)."""
+    services_now = list(incident.services.all())
+    major = _major_of(incident)
     # Only the forms the first screen shows are rendered; each collapsed one is
     # fetched when it is opened (``incident_action`` answers GET with it).
-    offered = offered_actions(request.user, incident, major, allowed)
     initial = _initial(incident, major, services_now)
     blank = {
         name: _form(name, incident, initial=initial)
@@ -340,28 +411,19 @@ def _detail(
     timeline = selectors.incident_timeline(
         incident=incident,
         limit=selectors.TIMELINE_LIMIT
-        if request.GET.get("timeline") == "all"
+        if reader["timeline_all"]
         else selectors.TIMELINE_SHOWN,
     )
     notes, older_notes = selectors.incident_notes(
-        incident=incident,
-        limit=None if request.GET.get("notes") == "all" else selectors.NOTES_SHOWN,
+        incident=incident, limit=None if reader["notes_all"] else selectors.NOTES_SHOWN
     )
     transitions = [
         (name, label) for name, label in TRANSITION_LABELS.items() if name in allowed
     ]
-    draft = draft_key(request, incident.number, "")
-    # A form that failed comes back on top, as typed, with why it failed: also
-    # when its action is no longer offered (someone else moved the incident on).
-    failed = []
-    for name, form in (bound or {}).items():
-        # Its blank twin is on the page too: ids must stay unique for the labels.
-        form.auto_id = f"unsent-{name}-%s"
-        failed.append((name, ACTION_LABELS.get(name, name), form))
-    context = {
+    draft = page.marker("draft")  # the reader's own, filled in
+    return {
         "incident": incident,
         "services": services_now,
-        "failed": failed,
         "forms": blank,
         "kept_fields": {
             name: blank_form("incidents/partials/form_fields.html", form)
@@ -373,7 +435,7 @@ def _detail(
         ),
         "notes_shown": len(notes),
         "older_notes": older_notes,
-        "whole_timeline": request.GET.get("timeline") == "all",
+        "whole_timeline": reader["timeline_all"],
         "timeline_limit": selectors.TIMELINE_LIMIT,
         "update_lines": rendered(
             "incidents/partials/update_lines.html",
@@ -392,9 +454,7 @@ def _detail(
             ),
             None,
         ),
-        "clocks": sla_clocks(incident, now=now),
         "major": major,
-        "header": header_for(incident, now=now),
         "quick": [
             (name, TRANSITION_LABELS[name]) for name in NO_INPUT if name in allowed
         ],
@@ -403,7 +463,8 @@ def _detail(
             for name, label in TRANSITION_LABELS.items()
             if name in allowed and name not in NO_INPUT
         ],
-        "can_manage_major": request.user.has_perm("incidents.manage_major_incidents"),
+        "can_manage_major": reader["can_manage_major"],
+        "may_view_review": reader["may_view_review"],
         "duplicates": incident.duplicates.only("id"),
         "attachments": incident.attachments.all(),
         "draft": draft,
@@ -422,9 +483,9 @@ def _detail(
             roles=major is not None and "major_roles" in offered,
             declare=major is None and "declare_major" in offered,
         ),
-        **status_card(request.user, incident),
+        "status_entry": entry_of(incident),
+        "may_publish_status": reader["may_publish_status"],
     }
-    return render(request, "incidents/incident_detail.html", context, status=status)
 
 
 @console_required
@@ -542,7 +603,7 @@ def _action_form(request: HttpRequest, incident: Incident, action: str) -> HttpR
         "draft": draft_key(request, incident.number, ""),
     }
     status = 200
-    if action in offered_actions(request.user, incident, major, allowed):
+    if action in offered_actions(request.user, incident, major is not None, allowed):
         initial = _initial(incident, major, list(incident.services.all()))
         context["form"] = _form(action, incident, initial=initial)
     else:
@@ -555,9 +616,12 @@ def _action_form(request: HttpRequest, incident: Incident, action: str) -> HttpR
 
 
 def _fresh(incident: Incident) -> Incident:
-    return Incident.objects.select_related(
-        "category", "team", "assignee", "requester", "merged_into", "follows_up"
-    ).get(pk=incident.pk)
+    """The incident as it is now, loaded as the page's main query loads it."""
+    return (
+        page.with_stamp(Incident.objects.all())
+        .select_related("category", "team", "assignee", "requester", "status_entry")
+        .get(pk=incident.pk)
+    )
 
 
 @console_required

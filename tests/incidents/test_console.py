@@ -414,6 +414,10 @@ def test_page_costs_constant_queries(
     # are fetched when opened.
     with django_assert_num_queries(12):
         assert browser.get(page(incident)).status_code == 200
+    # Shown again unchanged, the page is kept (incidents.console.page): the user,
+    # the incident with its stamp, and the SLA clocks' spans.
+    with django_assert_num_queries(3):
+        assert browser.get(page(incident)).status_code == 200
 
 
 def test_note_is_added_and_the_page_comes_back(
