@@ -211,7 +211,8 @@ else:
 
 # Rendered HTML kept by its content (itsm/fragments.py): a key is a digest of all
 # a fragment prints, so each process keeps its own copies and none is ever stale.
-# Whole incident pages too, by their rows and stamp (incidents/console/page.py).
+# Whole incident pages too, by their rows and stamp (incidents/console/page.py),
+# and whole queue pages, with their rows filled in (itsm/pages.py).
 CACHES["fragments"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "fragments",

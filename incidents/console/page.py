@@ -30,15 +30,14 @@ The holes are what may differ for the same content: the reader's CSRF token and
 draft key (so readers who may do the same things share one copy), the SLA
 countdowns (they depend on the instant), the forms that failed (what was typed),
 and the incident's problem (another record's title and state). Each is a marker
-in the kept HTML: a random word chosen when the process starts and never sent
-(every marker is replaced), so no text typed into an incident can contain one.
+in the kept HTML (``itsm.pages``), so no text typed into an incident can contain
+one.
 What the reader may do there (the actions offered, the cards they may see) is in
 the key, as are their time zone and language (``itsm.fragments.kept``).
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
@@ -47,7 +46,7 @@ from django.db import connection
 from django.db.models import BooleanField, CharField, Model, QuerySet
 from django.db.models.expressions import RawSQL
 from django.template.loader import render_to_string
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 from incidents.models import (
     Alert,
@@ -58,6 +57,7 @@ from incidents.models import (
     MajorIncident,
     StakeholderUpdate,
 )
+from itsm import pages
 from itsm.fragments import kept
 
 TEMPLATE = "incidents/partials/incident_page.html"
@@ -65,9 +65,6 @@ TEMPLATE = "incidents/partials/incident_page.html"
 # service by the old name (see above). Reloads within it are what is saved.
 PAGE_SECONDS = 60
 
-# The holes' markers: letters, digits, dashes and colons, which escaping leaves as
-# they are (so the CSRF token's marker survives ``format_html`` in the tag).
-_WORD = f"hole-{secrets.token_hex(12)}"
 # In this order: the failed forms carry the draft and CSRF markers themselves.
 HOLES = (
     "respond",
@@ -79,10 +76,7 @@ HOLES = (
     "draft",
     "csrf",
 )
-
-
-def marker(name: str) -> str:
-    return f"{_WORD}:{name}"
+marker = pages.marker
 
 
 def _q(name: str) -> str:
@@ -189,8 +183,8 @@ def kept_page(
     key = page_key(incident, reader)
 
     def render() -> str:
-        holes = {name: mark_safe(marker(name)) for name in HOLES}  # noqa: S308
-        values = {**context(), "holes": holes, "csrf_token": marker("csrf")}
+        holes = pages.markers(HOLES)
+        values = {**context(), "holes": holes, "csrf_token": holes["csrf"]}
         return render_to_string(TEMPLATE, values)
 
     return kept(TEMPLATE, key, render, seconds=PAGE_SECONDS)
@@ -199,7 +193,4 @@ def kept_page(
 def filled(html: str, holes: Mapping[str, str]) -> SafeString:
     """``html`` with each hole's marker replaced by its content (already safe
     HTML, or the CSRF token, which is letters and digits)."""
-    for name in HOLES:
-        html = html.replace(marker(name), holes[name])
-    # Made by the template engine and the holes' own rendering, all escaped.
-    return mark_safe(html)  # noqa: S308
+    return pages.filled(html, {name: holes[name] for name in HOLES})

@@ -38,6 +38,7 @@ from incidents.models import (
 from incidents.services.actions import incident_act
 from incidents.sla.sync import sla_clocks
 from incidents.status.selectors import entry_of, may_publish
+from itsm import pages
 from itsm.fragments import blank_form, rendered
 
 CONSOLE = "incidents.use_agent_console"
@@ -75,27 +76,47 @@ def console(request: HttpRequest) -> HttpResponse:
     )
     query = request.GET.copy()
     query.pop("after", None)
-    context = {
+    context: dict[str, Any] = {
         "page": page,
-        "rows_html": rendered("incidents/partials/queue_rows.html", rows=page.rows),
         "view": filters["view"],
         "query": query,
+        "signature": page.signature,
     }
+    rows_html = rendered("incidents/partials/queue_rows.html", rows=page.rows)
     if term and not page.rows and not request.GET.get("after"):
         context["elsewhere"] = _hits_elsewhere(request, filters, term, now)
     if request.htmx:
         # Announced only when the rows changed since the table the page shows.
         context["changed"] = request.GET.get("shown") != page.signature
+        context["rows_html"] = rows_html
         return render(request, "incidents/partials/queue_table.html", context)
     context["form"] = form
-    context["selects"] = rendered(
-        "incidents/partials/queue_selects.html", selects=tuple(form.selects())
+    context["full_path"] = request.get_full_path()
+    # The page is kept by what it prints (itsm.pages): the query string (the
+    # form, the view's tabs and links print only what it says), and of the rows
+    # only whether there are any and where the next page starts; the rows and
+    # the selects are kept fragments of their own, filled in.
+    key = {
+        "full_path": context["full_path"],
+        "view": filters["view"],
+        "rows": bool(page.rows),
+        "next_cursor": page.next_cursor,
+        "elsewhere": context.get("elsewhere"),
+    }
+    holes = {
+        "rows_html": rows_html,
+        "signature": page.signature,
+        "selects": rendered(
+            "incidents/partials/queue_selects.html", selects=tuple(form.selects())
+        ),
+        "agent_options": rendered(
+            "incidents/partials/agent_options.html",
+            agents=tuple(choices.agents_of(team_ids)),
+        ),
+    }
+    return pages.render_kept(
+        request, "incidents/incident_list.html", key, context, holes
     )
-    context["agent_options"] = rendered(
-        "incidents/partials/agent_options.html",
-        agents=tuple(choices.agents_of(team_ids)),
-    )
-    return render(request, "incidents/incident_list.html", context)
 
 
 def _hits_elsewhere(
@@ -365,8 +386,15 @@ def _detail(
         "csrf": get_token(request),
     }
     html = page.filled(page.kept_page(incident, reader, content), holes)
-    context = {"incident": incident, "page": html}
-    return render(request, "incidents/incident_detail.html", context, status=status)
+    # Around it, the layout is kept too: it prints the number, and the page.
+    return pages.render_kept(
+        request,
+        "incidents/incident_detail.html",
+        {"number": incident.number},
+        {"incident": incident},
+        {"page": html},
+        status=status,
+    )
 
 
 def _failed_html(incident: Incident, bound: dict[str, django_forms.Form] | None) -> str:

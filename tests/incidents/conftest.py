@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -145,3 +146,12 @@ def p1_in_work(org: SimpleNamespace) -> Incident:
     """A P1 logged at T0, triaged a minute later and taken by the agent at +2 min:
     both SLA clocks running, the response one met."""
     return take_on(log_p1(org), org, at=T0 + timedelta(minutes=1))
+
+
+# A masked CSRF token differs at every call (a new mask over the same secret).
+_TOKENS = re.compile(r'(csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]+')
+
+
+def without_tokens(html: str) -> str:
+    """``html`` with every CSRF token replaced by the same word."""
+    return _TOKENS.sub(r"\1TOKEN", html)

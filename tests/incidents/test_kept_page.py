@@ -22,8 +22,9 @@ from incidents.roles import Role
 from incidents.services.alerts import AlertSignal, alert_ingest, integration_create
 from incidents.services.attachments import attachments_check
 from incidents.status import services as status
+from itsm import pages
 from tests.factories import make_service, make_user, signed_in
-from tests.incidents.conftest import T0, incident_in, log_p1
+from tests.incidents.conftest import T0, incident_in, log_p1, without_tokens
 
 pytestmark = pytest.mark.django_db
 S = Incident.Status
@@ -224,6 +225,17 @@ def test_a_kept_page_carries_each_readers_own_csrf_token(
     )
     assert posted.status_code == 302
     assert "Seen" in shown(second, incident)
+
+
+def test_the_layout_kept_around_the_page_is_the_ordinary_render(
+    org: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    incident = incident_in(S.INVESTIGATING, org)
+    client = signed_in(org.agent)
+    kept = shown(client, incident)
+    # With messages waiting, the layout is rendered with the request.
+    monkeypatch.setattr(pages, "messages_waiting", lambda request: True)
+    assert without_tokens(shown(client, incident)) == without_tokens(kept)
 
 
 def test_a_failed_form_comes_back_as_typed_on_a_kept_page(
