@@ -29,7 +29,9 @@ the old name on a page nothing else changed on.
 The holes are what may differ for the same content: the reader's CSRF token and
 draft key (so readers who may do the same things share one copy), the SLA
 countdowns (they depend on the instant), the forms that failed (what was typed),
-and the incident's problem (another record's title and state). Each is a marker
+and the incident's problem (another record's title and state). The version the
+blank forms carry is one too, though the key holds it: so their kept fields are
+shared by every incident whose forms start alike. Each is a marker
 in the kept HTML (``itsm.pages``), so no text typed into an incident can contain
 one.
 What the reader may do there (the actions offered, the cards they may see) is in
@@ -75,6 +77,7 @@ HOLES = (
     "sla",
     "draft",
     "csrf",
+    "version",
 )
 marker = pages.marker
 

@@ -384,6 +384,7 @@ def _detail(
         ),
         "draft": draft,
         "csrf": get_token(request),
+        "version": str(incident.version),
     }
     html = page.filled(page.kept_page(incident, reader, content), holes)
     # Around it, the layout is kept too: it prints the number, and the page.
@@ -428,7 +429,12 @@ def _content(
     major = _major_of(incident)
     # Only the forms the first screen shows are rendered; each collapsed one is
     # fetched when it is opened (``incident_action`` answers GET with it).
-    initial = _initial(incident, major, services_now)
+    # The version is filled in (a hole), so the blank forms' kept fields are
+    # the same for every incident whose forms start alike.
+    initial = {
+        **_initial(incident, major, services_now),
+        "version": page.marker("version"),
+    }
     blank = {
         name: _form(name, incident, initial=initial)
         for name in EAGER

@@ -22,7 +22,7 @@ from incidents.roles import Role
 from incidents.services.alerts import AlertSignal, alert_ingest, integration_create
 from incidents.services.attachments import attachments_check
 from incidents.status import services as status
-from itsm import pages
+from itsm import fragments, pages
 from tests.factories import make_service, make_user, signed_in
 from tests.incidents.conftest import T0, incident_in, log_p1, without_tokens
 
@@ -236,6 +236,37 @@ def test_the_layout_kept_around_the_page_is_the_ordinary_render(
     # With messages waiting, the layout is rendered with the request.
     monkeypatch.setattr(pages, "messages_waiting", lambda request: True)
     assert without_tokens(shown(client, incident)) == without_tokens(kept)
+
+
+def test_the_blank_forms_are_shared_and_carry_each_incidents_version(
+    org: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    renders: list[str] = []
+    render = fragments.render_to_string
+
+    def counted(name: str, values: Any) -> str:
+        renders.append(name)
+        return render(name, values)
+
+    monkeypatch.setattr(fragments, "render_to_string", counted)
+    client = signed_in(org.agent)
+    first, second = incident_in(S.INVESTIGATING, org), incident_in(S.TRIAGED, org)
+    services.incident_add_note(
+        incident=second, by=org.agent, kind="work_note", body="A newer version"
+    )
+    second.refresh_from_db()
+    assert first.version != second.version
+    for incident in (first, second):
+        html = shown(client, incident)
+        versions = re.findall(r'name="version" value="([^"]+)"', html)
+        assert versions and set(versions) == {str(incident.version)}
+    # The note and update forms' fields were rendered for the first page only.
+    assert renders.count("incidents/partials/form_fields.html") == 2
+    posted = client.post(
+        f"{url(second)}note/",
+        {"kind": "work_note", "body": "Seen", "version": second.version},
+    )
+    assert posted.status_code == 302
 
 
 def test_a_failed_form_comes_back_as_typed_on_a_kept_page(
