@@ -155,3 +155,17 @@ _TOKENS = re.compile(r'(csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]+')
 def without_tokens(html: str) -> str:
     """``html`` with every CSRF token replaced by the same word."""
     return _TOKENS.sub(r"\1TOKEN", html)
+
+
+def counted_renders(monkeypatch: pytest.MonkeyPatch, module: Any) -> list[str]:
+    """The names of the templates ``module`` renders with ``render_to_string``
+    from now on, in order."""
+    renders: list[str] = []
+    render = module.render_to_string
+
+    def counted(name: str, *args: Any, **kwargs: Any) -> str:
+        renders.append(name)
+        return render(name, *args, **kwargs)
+
+    monkeypatch.setattr(module, "render_to_string", counted)
+    return renders

@@ -24,7 +24,13 @@ from incidents.services.attachments import attachments_check
 from incidents.status import services as status
 from itsm import fragments, pages
 from tests.factories import make_service, make_user, signed_in
-from tests.incidents.conftest import T0, incident_in, log_p1, without_tokens
+from tests.incidents.conftest import (
+    T0,
+    counted_renders,
+    incident_in,
+    log_p1,
+    without_tokens,
+)
 
 pytestmark = pytest.mark.django_db
 S = Incident.Status
@@ -241,14 +247,7 @@ def test_the_layout_kept_around_the_page_is_the_ordinary_render(
 def test_the_blank_forms_are_shared_and_carry_each_incidents_version(
     org: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    renders: list[str] = []
-    render = fragments.render_to_string
-
-    def counted(name: str, values: Any) -> str:
-        renders.append(name)
-        return render(name, values)
-
-    monkeypatch.setattr(fragments, "render_to_string", counted)
+    renders = counted_renders(monkeypatch, fragments)
     client = signed_in(org.agent)
     first, second = incident_in(S.INVESTIGATING, org), incident_in(S.TRIAGED, org)
     services.incident_add_note(
@@ -288,14 +287,7 @@ def test_a_failed_form_comes_back_as_typed_on_a_kept_page(
 def test_readers_who_may_do_the_same_share_one_copy(
     org: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    renders: list[str] = []
-    render = kept_page.render_to_string
-
-    def counted(name: str, values: Any) -> str:
-        renders.append(name)
-        return render(name, values)
-
-    monkeypatch.setattr(kept_page, "render_to_string", counted)
+    renders = counted_renders(monkeypatch, kept_page)
     incident = incident_in(S.INVESTIGATING, org)
     colleague = make_user(role=Role.AGENT)
     org.team.members.add(colleague)

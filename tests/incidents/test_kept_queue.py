@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from types import SimpleNamespace
-from typing import Any
 
 import pytest
 from django.test import Client
@@ -16,7 +15,7 @@ from incidents.models import Incident
 from incidents.roles import Role
 from itsm import pages
 from tests.factories import make_user, signed_in
-from tests.incidents.conftest import incident_in, without_tokens
+from tests.incidents.conftest import counted_renders, incident_in, without_tokens
 
 pytestmark = pytest.mark.django_db
 S = Incident.Status
@@ -120,14 +119,7 @@ def test_readers_with_the_same_facts_share_one_render(
     org.agent.first_name = "Alex"
     org.agent.save()
     org.team.members.add(twin)
-    renders: list[str] = []
-    original = pages.render_to_string
-
-    def counted(name: str, context: Any = None, *args: Any, **kwargs: Any) -> str:
-        renders.append(name)
-        return original(name, context, *args, **kwargs)
-
-    monkeypatch.setattr(pages, "render_to_string", counted)
+    renders = counted_renders(monkeypatch, pages)
     first = queue(signed_in(org.agent))
     second = queue(signed_in(twin))
     assert renders == ["incidents/incident_list.html"]
