@@ -33,8 +33,7 @@ and the incident's problem (another record's title and state). The version the
 blank forms carry is one too, though the key holds it: so their kept fields are
 shared by every incident whose forms start alike. Each is a marker
 in the kept HTML (``itsm.pages``), so no text typed into an incident can contain
-one.
-What the reader may do there (the actions offered, the cards they may see) is in
+one. What the reader may do there (the actions offered, the cards they may see) is in
 the key, as are their time zone and language (``itsm.fragments.kept``).
 """
 

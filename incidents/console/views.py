@@ -13,7 +13,7 @@ from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db.models import Value
+from django.db.models import QuerySet, Value
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -37,7 +37,8 @@ from incidents.models import (
 )
 from incidents.services.actions import incident_act
 from incidents.sla.sync import sla_clocks
-from incidents.status.selectors import entry_of, may_publish
+from incidents.status.access import may_publish
+from incidents.status.selectors import entry_of
 from itsm import pages
 from itsm.fragments import blank_form, rendered
 
@@ -188,18 +189,23 @@ def _incident_for(request: HttpRequest, number: str) -> Incident:
     # record comes in a query of its own (_major_of): its three joins more than
     # quadrupled this one's planning (0.5 ms to 2.3 ms on PostgreSQL 15), far
     # more than a second round trip costs.
-    visible = selectors.incidents_visible_to(request.user)
-    visible = page.with_stamp(visible).select_related(
+    visible = _as_the_page_loads(selectors.incidents_visible_to(request.user))
+    try:
+        return visible.by_number(number)
+    except Incident.DoesNotExist:
+        raise Http404 from None
+
+
+def _as_the_page_loads(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
+    """``incidents`` with what the incident page reads in its main query: the
+    rows it prints beside the incident, and the kept page's stamp."""
+    return page.with_stamp(incidents).select_related(
         "category",
         "team",
         "assignee",
         "requester",
         "status_entry",  # the status page's card, without a query of its own
     )
-    try:
-        return visible.by_number(number)
-    except Incident.DoesNotExist:
-        raise Http404 from None
 
 
 # The transitions offered on the page, in the order of the lifecycle.
@@ -651,11 +657,7 @@ def _action_form(request: HttpRequest, incident: Incident, action: str) -> HttpR
 
 def _fresh(incident: Incident) -> Incident:
     """The incident as it is now, loaded as the page's main query loads it."""
-    return (
-        page.with_stamp(Incident.objects.all())
-        .select_related("category", "team", "assignee", "requester", "status_entry")
-        .get(pk=incident.pk)
-    )
+    return _as_the_page_loads(Incident.objects.all()).get(pk=incident.pk)
 
 
 @console_required

@@ -51,7 +51,6 @@ from incidents.models import (
     StatusVersion,
 )
 from incidents.status import uptime
-from incidents.status.access import may_publish
 from itsm.cache import cached, forget, peek
 
 # Bump when the content's shape changes, so a deploy never renders a cached
@@ -583,15 +582,6 @@ def entry_of(incident: Incident) -> StatusEntry | None:
         return incident.status_entry
     except Incident.status_entry.RelatedObjectDoesNotExist:
         return None
-
-
-def status_card(user: Any, incident: Incident) -> Content:
-    """What the incident page's status card needs: the entry and whether the
-    person may publish."""
-    return {
-        "status_entry": entry_of(incident),
-        "may_publish_status": may_publish(user, incident),
-    }
 
 
 def status_proposals() -> QuerySet[StatusEntry]:
